@@ -1,0 +1,1 @@
+"""Staff accounts, branches and departments, login and branch scoping."""

@@ -1,0 +1,1 @@
+"""Branch management: data synchronisation between branches and head office."""

@@ -1,0 +1,5 @@
+"""Relasi project package: settings, URLs, the Celery app and the shared customer record."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

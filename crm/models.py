@@ -1,0 +1,223 @@
+"""The shared customer record: customers, their contact persons and assets, and the
+contact history (interactions) that every department writes to."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch, Department, TimeStampedModel
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one place branch scoping is decided: head office sees all, others their branch."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_all_branches:
+            return self
+        if user.branch_id is None:
+            return self.none()
+        return self.filter(branch_id=user.branch_id)
+
+
+class Tag(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+
+
+class Customer(TimeStampedModel):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True, help_text=_("Stored as +62…"))
+    phone_alt = models.CharField(_("other phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    province = models.CharField(_("province"), max_length=80, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="customers")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+
+    # Consent per channel, with when and how it was given or withdrawn (UU PDP).
+    sms_consent = models.BooleanField(_("SMS consent"), default=False)
+    sms_consent_at = models.DateTimeField(_("SMS consent changed"), null=True, blank=True)
+    sms_consent_source = models.CharField(_("SMS consent source"), max_length=60, blank=True)
+    email_consent = models.BooleanField(_("email consent"), default=False)
+    email_consent_at = models.DateTimeField(_("email consent changed"), null=True, blank=True)
+    email_consent_source = models.CharField(_("email consent source"), max_length=60, blank=True)
+    phone_consent = models.BooleanField(_("phone consent"), default=False)
+    phone_consent_at = models.DateTimeField(_("phone consent changed"), null=True, blank=True)
+    phone_consent_source = models.CharField(_("phone consent source"), max_length=60, blank=True)
+
+    # Lower-cased name, email, phone keys and plate numbers, kept by crm.services so that
+    # one trigram index answers the search box (see customer_search_text).
+    search_text = models.TextField(editable=False, default="")
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            # List pages are "newest first", optionally filtered: each filter gets an
+            # index that also serves the ORDER BY id DESC LIMIT.
+            models.Index(fields=["branch", "-id"], name="customer_branch_id_idx"),
+            models.Index(fields=["city", "-id"], name="customer_city_id_idx"),
+            models.Index(fields=["owner", "-id"], name="customer_owner_id_idx"),
+            models.Index(fields=["phone"], name="customer_phone_idx"),
+            models.Index(fields=["email"], name="customer_email_idx"),
+            GinIndex(fields=["search_text"], name="customer_search_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:customer_detail", args=[self.public_id])
+
+    def has_consent(self, channel: str) -> bool:
+        return bool(getattr(self, f"{channel}_consent"))
+
+
+class ContactPerson(TimeStampedModel):
+    """Someone to talk to at a company customer."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_persons")
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+
+    def __str__(self):
+        return self.name
+
+
+class Asset(TimeStampedModel):
+    """What the customer owns; for the reference dealer a vehicle."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assets")
+    make = models.CharField(_("make"), max_length=60)
+    model = models.CharField(_("model"), max_length=80)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    plate_number = models.CharField(_("plate number"), max_length=16, blank=True)
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    warranty_end = models.DateField(_("warranty ends"), null=True, blank=True)
+    odometer_km = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
+    next_service_due = models.DateField(_("next service due"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-purchase_date", "id"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        indexes = [
+            models.Index(fields=["plate_number"], name="asset_plate_idx"),
+            models.Index(fields=["vin"], name="asset_vin_idx"),
+            models.Index(fields=["next_service_due"], name="asset_next_service_idx"),
+        ]
+
+    def __str__(self):
+        label = f"{self.make} {self.model}"
+        return f"{label} ({self.plate_number})" if self.plate_number else label
+
+
+class Interaction(TimeStampedModel):
+    """One touch in the contact history. Create only through crm.services.interaction_record."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+        VISIT = "visit", _("Visit")
+        WEB_FORM = "web_form", _("Web form")
+        COMPLAINT = "complaint", _("Complaint")
+        SERVICE_VISIT = "service_visit", _("Service visit")
+        QUOTATION = "quotation", _("Quotation")
+        ORDER = "order", _("Order")
+        CAMPAIGN_MESSAGE = "campaign_message", _("Campaign message")
+        NOTE = "note", _("Note")
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        IN_PERSON = "in_person", _("In person")
+        WEB = "web", _("Web")
+        SYSTEM = "system", _("System")
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+        INTERNAL = "internal", _("Internal")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    department = models.CharField(_("department"), max_length=16, choices=Department.choices)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    occurred_at = models.DateTimeField(_("time"))
+    summary = models.TextField(_("summary"))
+    # The record this touch came from (a quotation, a complaint, a message...), if any.
+    source_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            # The customer's timeline: newest first, paged.
+            models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_timeline_idx"),
+            models.Index(fields=["source_type", "source_id"], name="interaction_source_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.customer_id} · {self.occurred_at:%Y-%m-%d}"

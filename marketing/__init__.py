@@ -1,0 +1,1 @@
+"""Marketing: segments, campaigns, SMS/email broadcasts, reminders and the messaging pipeline."""

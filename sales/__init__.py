@@ -1,0 +1,1 @@
+"""Sales force automation: leads, opportunities, activities, quotations, orders, forecasts."""

@@ -1,0 +1,1 @@
+"""Workshop service: appointments, vehicle check-in and repair status for customers."""
