@@ -1,3 +1,39 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
-# Register your models here.
+from .models import Branch, User
+from .services import staff_sync_role
+
+
+@admin.register(Branch)
+class BranchAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "city", "time_zone", "is_head_office")
+    list_filter = ("time_zone", "is_head_office")
+    search_fields = ("code", "name", "city")
+    readonly_fields = ("public_id", "created_at", "updated_at")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "branch", "department", "is_active", "is_staff")
+    list_filter = ("branch", "department", "is_active", "is_staff", "is_superuser")
+    list_select_related = ("branch",)
+    search_fields = ("email", "first_name", "last_name")
+    readonly_fields = ("last_login", "date_joined", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "phone")}),
+        (_("Branch and department"), {"fields": ("branch", "department")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined", "updated_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "branch", "department", "password1", "password2")}),
+    )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The department decides the role group; keep them in step after the form's own m2m save.
+        staff_sync_role(user=form.instance)

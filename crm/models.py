@@ -97,6 +97,7 @@ class Customer(TimeStampedModel):
             models.Index(fields=["city", "-id"], name="customer_city_id_idx"),
             models.Index(fields=["owner", "-id"], name="customer_owner_id_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
+            models.Index(fields=["phone_alt"], name="customer_phone_alt_idx"),
             models.Index(fields=["email"], name="customer_email_idx"),
             GinIndex(fields=["search_text"], name="customer_search_trgm", opclasses=["gin_trgm_ops"]),
         ]

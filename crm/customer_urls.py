@@ -1,0 +1,19 @@
+"""URLs of the customer record (namespace ``crm``)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "crm"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/new/", views.customer_create, name="customer_create"),
+    path("customers/<uuid:public_id>/", views.customer_detail, name="customer_detail"),
+    path("customers/<uuid:public_id>/edit/", views.customer_edit, name="customer_edit"),
+    path("customers/<uuid:public_id>/timeline/", views.customer_timeline, name="customer_timeline"),
+    path("customers/<uuid:public_id>/interactions/", views.interaction_create, name="interaction_create"),
+    path("customers/<uuid:public_id>/assets/new/", views.asset_create, name="asset_create"),
+    path("customers/<uuid:public_id>/contacts/new/", views.contact_person_create, name="contact_person_create"),
+]

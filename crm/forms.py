@@ -1,0 +1,247 @@
+"""Forms for the customer record. They validate and clean; services do the writing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch, User
+
+from .models import Asset, ContactPerson, Customer, Interaction, Tag
+from .phone import normalize_phone
+from .selectors import customer_duplicates
+
+CONSENT_SOURCES = [
+    ("branch_desk", _("In person at the branch")),
+    ("phone_call", _("Phone call")),
+    ("signed_form", _("Signed paper form")),
+    ("web_form", _("Web form")),
+    ("import", _("Import from another system")),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class CustomerForm(forms.ModelForm):
+    consent_source = forms.ChoiceField(
+        label=_("Consent given via"), choices=CONSENT_SOURCES, initial="branch_desk",
+        help_text=_("Recorded with the time whenever a consent changes."),
+    )
+    confirm_duplicate = forms.BooleanField(
+        label=_("This is a different customer: save anyway"), required=False, widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind", "name", "phone", "phone_alt", "email", "birth_date", "address", "city", "province",
+            "branch", "owner", "tags", "sms_consent", "email_consent", "phone_consent",
+        ]
+        widgets = {
+            "birth_date": DateInput(),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "phone": forms.TextInput(attrs={"placeholder": "0812-3456-7890", "inputmode": "tel"}),
+            "phone_alt": forms.TextInput(attrs={"inputmode": "tel"}),
+            "tags": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.duplicates = []
+        if user.sees_all_branches:
+            self.fields["branch"].queryset = Branch.objects.filter(is_head_office=False)
+        else:
+            # Branch staff create customers in their own branch only.
+            del self.fields["branch"]
+        owners = User.objects.filter(is_active=True).exclude(department="").order_by("first_name", "email")
+        if not user.sees_all_branches:
+            owners = owners.filter(branch_id=user.branch_id)
+        self.fields["owner"].queryset = owners
+        self.fields["tags"].queryset = Tag.objects.all()
+        self.fields["email"].widget.attrs["inputmode"] = "email"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Profile"),
+                Row(Column("kind", css_class="col-md-3"), Column("name", css_class="col-md-9")),
+                Row(Column("phone", css_class="col-md-4"), Column("phone_alt", css_class="col-md-4"),
+                    Column("email", css_class="col-md-4")),
+                Row(Column("birth_date", css_class="col-md-4")),
+                "address",
+                Row(Column("city", css_class="col-md-6"), Column("province", css_class="col-md-6")),
+            ),
+            Fieldset(
+                _("Ownership"),
+                Row(*([Column("branch", css_class="col-md-6")] if "branch" in self.fields else []),
+                    Column("owner", css_class="col-md-6")),
+                "tags",
+            ),
+            Fieldset(
+                _("Consent"),
+                Row(Column("sms_consent", css_class="col-4"), Column("email_consent", css_class="col-4"),
+                    Column("phone_consent", css_class="col-4")),
+                "consent_source",
+            ),
+            "confirm_duplicate",
+        )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter the customer's name."))
+        return name
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean_phone_alt(self):
+        return normalize_phone(self.cleaned_data["phone_alt"])
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_birth_date(self):
+        born = self.cleaned_data["birth_date"]
+        if born and born > timezone.localdate():
+            raise forms.ValidationError(_("The birth date cannot be in the future."))
+        if born and born < dt.date(1900, 1, 1):
+            raise forms.ValidationError(_("Enter a birth date after 1900."))
+        return born
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        phones = [cleaned.get("phone", ""), cleaned.get("phone_alt", "")]
+        email = cleaned.get("email", "")
+        self.duplicates = customer_duplicates(phones=phones, email=email, exclude_pk=self.instance.pk)
+        if self.duplicates and not cleaned.get("confirm_duplicate"):
+            visible_ids = set(
+                Customer.objects.visible_to(self.user).filter(pk__in=[d.pk for d in self.duplicates])
+                .values_list("pk", flat=True)
+            )
+            for dup in self.duplicates:
+                field = "email" if email and dup.email == email else "phone"
+                if dup.pk in visible_ids:
+                    message = format_html(
+                        _('Already used by <a href="{}">{}</a>. Check it is not the same customer.'),
+                        reverse("crm:customer_detail", args=[dup.public_id]), dup.name,
+                    )
+                else:
+                    message = format_html(
+                        _("Already used by a customer of branch {}. Check it is not the same customer."),
+                        dup.branch.name,
+                    )
+                self.add_error(field if field in self.fields else None, message)
+            # Let the user confirm on the next submit.
+            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("confirm_duplicate", None)
+        consent_source = data.pop("consent_source")
+        consents = {ch: data.pop(f"{ch}_consent") for ch in ("sms", "email", "phone")}
+        tags = data.pop("tags")
+        return {"fields": data, "consents": consents, "consent_source": consent_source, "tags": tags}
+
+
+class InteractionForm(forms.ModelForm):
+    """The quick "log an interaction" form on the 360 page."""
+
+    occurred_at = forms.DateTimeField(
+        label=_("When"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Leave empty for now."),
+    )
+
+    class Meta:
+        model = Interaction
+        fields = ["kind", "channel", "direction", "summary", "occurred_at"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 2, "maxlength": 2000})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].initial = Interaction.Kind.CALL
+        self.fields["channel"].initial = Interaction.Channel.PHONE
+        self.fields["direction"].initial = Interaction.Direction.OUTBOUND
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-sm-4"), Column("channel", css_class="col-sm-4"),
+                Column("direction", css_class="col-sm-4")),
+            "summary",
+            "occurred_at",
+        )
+
+    def clean_summary(self):
+        summary = self.cleaned_data["summary"].strip()
+        if len(summary) > 2000:
+            raise forms.ValidationError(_("Keep the summary under 2000 characters."))
+        if not summary:
+            raise forms.ValidationError(_("Write what happened."))
+        return summary
+
+    def clean_occurred_at(self):
+        when = self.cleaned_data["occurred_at"]
+        if when and when > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError(_("An interaction that already happened cannot be in the future."))
+        return when
+
+
+class AssetForm(forms.ModelForm):
+    class Meta:
+        model = Asset
+        fields = ["make", "model", "year", "vin", "plate_number", "purchase_date", "warranty_end",
+                  "odometer_km", "next_service_due"]
+        widgets = {"purchase_date": DateInput(), "warranty_end": DateInput(), "next_service_due": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_plate_number(self):
+        return " ".join(self.cleaned_data["plate_number"].upper().split())
+
+    def clean_vin(self):
+        vin = self.cleaned_data["vin"].strip().upper()
+        if vin and len(vin) != 17:
+            raise forms.ValidationError(_("A VIN has 17 characters."))
+        return vin
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year and not 1950 <= year <= timezone.localdate().year + 1:
+            raise forms.ValidationError(_("Enter a model year between 1950 and next year."))
+        return year
+
+
+class ContactPersonForm(forms.ModelForm):
+    class Meta:
+        model = ContactPerson
+        fields = ["name", "role", "phone", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()

@@ -1,0 +1,167 @@
+"""Writes to the shared customer record. Views, admin, tasks and commands all come here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from accounts.models import Department, User
+
+from .models import Asset, ContactPerson, Customer, Interaction, Tag
+from .phone import phone_search_keys
+
+CONSENT_CHANNELS = ("sms", "email", "phone")
+
+
+def customer_search_text(*, name: str, email: str = "", phones: Iterable[str] = (), plates: Iterable[str] = ()) -> str:
+    """The text the search box looks in, lower-cased: name, email, phone keys and plates.
+
+    Plates are stored with and without spaces ("b 1234 xyz b1234xyz"), phones in E.164
+    and national form, so what staff type matches without any parsing at query time.
+    """
+    parts = [name.lower()]
+    if email:
+        parts.append(email.lower())
+    parts.extend(phone_search_keys(p) for p in phones if p)
+    for plate in plates:
+        if plate:
+            plate = plate.lower()
+            parts.append(plate)
+            parts.append(plate.replace(" ", ""))
+    return " ".join(p for p in parts if p)
+
+
+def customer_refresh_search_text(*, customer: Customer) -> None:
+    plates = customer.assets.exclude(plate_number="").values_list("plate_number", flat=True)
+    customer.search_text = customer_search_text(
+        name=customer.name, email=customer.email, phones=[customer.phone, customer.phone_alt], plates=plates
+    )
+    Customer.objects.filter(pk=customer.pk).update(search_text=customer.search_text)
+
+
+def _apply_consent(customer: Customer, consents: dict[str, bool], *, source: str, now: dt.datetime) -> list[str]:
+    """Set consent flags; stamp time and source only on the channels that changed."""
+    changed = []
+    for channel in CONSENT_CHANNELS:
+        if channel not in consents:
+            continue
+        new = bool(consents[channel])
+        if getattr(customer, f"{channel}_consent") != new or getattr(customer, f"{channel}_consent_at") is None:
+            setattr(customer, f"{channel}_consent", new)
+            setattr(customer, f"{channel}_consent_at", now)
+            setattr(customer, f"{channel}_consent_source", source)
+            changed.append(channel)
+    return changed
+
+
+def _department_of(user: User | None) -> str:
+    return (user.department if user and user.department else Department.HEAD_OFFICE)
+
+
+@transaction.atomic
+def customer_create(*, by: User | None, branch, tags: Iterable[Tag] = (), consents: dict[str, bool] | None = None,
+                    consent_source: str = "staff", **fields) -> Customer:
+    now = timezone.now()
+    customer = Customer(branch=branch, **fields)
+    if consents:
+        _apply_consent(customer, consents, source=consent_source, now=now)
+    customer.search_text = customer_search_text(
+        name=customer.name, email=customer.email, phones=[customer.phone, customer.phone_alt]
+    )
+    customer.save()
+    if tags:
+        customer.tags.set(tags)
+    interaction_record(
+        customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
+        direction=Interaction.Direction.INTERNAL, department=_department_of(by), staff=by,
+        summary="Customer record created.", occurred_at=now,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by: User | None, tags: Iterable[Tag] | None = None,
+                    consents: dict[str, bool] | None = None, consent_source: str = "staff", **fields) -> Customer:
+    now = timezone.now()
+    changed_fields = [name for name, value in fields.items() if getattr(customer, name) != value]
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    changed_consent = _apply_consent(customer, consents or {}, source=consent_source, now=now)
+    customer.save()
+    if tags is not None:
+        customer.tags.set(tags)
+    customer_refresh_search_text(customer=customer)
+    notes = []
+    if changed_fields:
+        labels = ", ".join(str(Customer._meta.get_field(f).verbose_name) for f in changed_fields)
+        notes.append(f"Profile updated: {labels}.")
+    for channel in changed_consent:
+        state = "given" if getattr(customer, f"{channel}_consent") else "withdrawn"
+        notes.append(f"{channel.upper()} consent {state} ({consent_source}).")
+    if notes:
+        interaction_record(
+            customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
+            direction=Interaction.Direction.INTERNAL, department=_department_of(by), staff=by,
+            summary=" ".join(notes), occurred_at=now,
+        )
+    return customer
+
+
+@transaction.atomic
+def contact_person_create(*, customer: Customer, by: User | None, **fields) -> ContactPerson:
+    person = ContactPerson.objects.create(customer=customer, **fields)
+    return person
+
+
+@transaction.atomic
+def asset_create(*, customer: Customer, by: User | None, **fields) -> Asset:
+    asset = Asset.objects.create(customer=customer, **fields)
+    customer_refresh_search_text(customer=customer)
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, asset: Asset, by: User | None, **fields) -> Asset:
+    for name, value in fields.items():
+        setattr(asset, name, value)
+    asset.save()
+    customer_refresh_search_text(customer=asset.customer)
+    return asset
+
+
+def interaction_record(
+    *,
+    customer: Customer,
+    kind: str,
+    channel: str,
+    direction: str,
+    department: str,
+    summary: str,
+    staff: User | None = None,
+    occurred_at: dt.datetime | None = None,
+    source: models.Model | None = None,
+) -> Interaction:
+    """The one way to add to a customer's contact history, for every app.
+
+    ``source`` links the touch to the record it came from (a quotation, a complaint, an
+    SMS message...), so the timeline can point back to it.
+    """
+    interaction = Interaction(
+        customer=customer,
+        kind=kind,
+        channel=channel,
+        direction=direction,
+        department=department,
+        staff=staff,
+        summary=summary,
+        occurred_at=occurred_at or timezone.now(),
+    )
+    if source is not None:
+        interaction.source_type = ContentType.objects.get_for_model(source)
+        interaction.source_id = source.pk
+    interaction.save()
+    return interaction
