@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
 
@@ -78,7 +79,7 @@ def customer_create(*, by: User | None, branch, tags: Iterable[Tag] = (), consen
     interaction_record(
         customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
         direction=Interaction.Direction.INTERNAL, department=_department_of(by), staff=by,
-        summary="Customer record created.", occurred_at=now,
+        summary=_("Customer record created."), occurred_at=now,
     )
     return customer
 
@@ -87,7 +88,13 @@ def customer_create(*, by: User | None, branch, tags: Iterable[Tag] = (), consen
 def customer_update(*, customer: Customer, by: User | None, tags: Iterable[Tag] | None = None,
                     consents: dict[str, bool] | None = None, consent_source: str = "staff", **fields) -> Customer:
     now = timezone.now()
-    changed_fields = [name for name, value in fields.items() if getattr(customer, name) != value]
+    # Compare with the row as stored (locked), not with ``customer``: a bound ModelForm
+    # has already copied the new values onto the instance it was given.
+    stored = Customer.objects.select_for_update().get(pk=customer.pk)
+    changed_fields = [name for name, value in fields.items() if getattr(stored, name) != value]
+    for name in CONSENT_CHANNELS:
+        for suffix in ("consent", "consent_at", "consent_source"):
+            setattr(customer, f"{name}_{suffix}", getattr(stored, f"{name}_{suffix}"))
     for name, value in fields.items():
         setattr(customer, name, value)
     changed_consent = _apply_consent(customer, consents or {}, source=consent_source, now=now)
@@ -98,10 +105,13 @@ def customer_update(*, customer: Customer, by: User | None, tags: Iterable[Tag] 
     notes = []
     if changed_fields:
         labels = ", ".join(str(Customer._meta.get_field(f).verbose_name) for f in changed_fields)
-        notes.append(f"Profile updated: {labels}.")
+        notes.append(_("Profile updated: %(fields)s.") % {"fields": labels})
     for channel in changed_consent:
-        state = "given" if getattr(customer, f"{channel}_consent") else "withdrawn"
-        notes.append(f"{channel.upper()} consent {state} ({consent_source}).")
+        if getattr(customer, f"{channel}_consent"):
+            note = _("%(channel)s consent given (%(source)s).")
+        else:
+            note = _("%(channel)s consent withdrawn (%(source)s).")
+        notes.append(note % {"channel": channel.upper(), "source": consent_source})
     if notes:
         interaction_record(
             customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
