@@ -14,6 +14,7 @@ REDIS_PORT="${RELASI_REDIS_PORT:-63799}"
 mkdir -p "$RUN_DIR"
 RELASI_STARTED_PG=0
 RELASI_STARTED_REDIS=0
+RELASI_PG_DATA="$RUN_DIR/pg"
 
 _say() { printf '\033[1m[relasi]\033[0m %s\n' "$*" >&2; }
 
@@ -58,6 +59,13 @@ start_postgres() {
         bindir=$(_pg_bindir)
     fi
     local data="$RUN_DIR/pg"
+    if [ "$(id -u)" = "0" ] && ! runuser -u postgres -- test -x "$RUN_DIR"; then
+        # The "postgres" user cannot reach this checkout (a private parent folder): keep
+        # the cluster in a per-checkout folder it can reach instead.
+        data="/var/tmp/relasi-pg-$(echo "$ROOT" | sha1sum | cut -c1-12)"
+        _say "Using $data for the PostgreSQL cluster (the postgres user cannot reach $RUN_DIR)."
+    fi
+    RELASI_PG_DATA="$data"
     if [ ! -f "$data/PG_VERSION" ]; then
         _say "Creating a project-local PostgreSQL cluster in .run/pg ..."
         mkdir -p "$data"
@@ -125,7 +133,7 @@ services_stop() {
         _say "Redis stopped."
     fi
     if [ "$RELASI_STARTED_PG" = "1" ]; then
-        _pg_as "$(_pg_bindir)/pg_ctl" -D "$RUN_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
+        _pg_as "$(_pg_bindir)/pg_ctl" -D "$RELASI_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
         _say "PostgreSQL stopped."
     fi
 }
