@@ -136,28 +136,33 @@ class Command(BaseCommand):
                   for code in branch_codes}
         now = timezone.now()
         big = count >= 100_000
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Ids are assigned here (under a lock) so assets, tags and interactions can
-            # refer to customers without reading them back.
-            cursor.execute("LOCK TABLE crm_customer IN EXCLUSIVE MODE")
-            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM crm_customer")
-            base = cursor.fetchone()[0]
-            if big:
-                # Building the trigram index once is several times faster than row by row.
+        if big:
+            # Building the trigram index once at the end is several times faster than
+            # updating it row by row; it is rebuilt even if the load fails half-way.
+            with connection.cursor() as cursor:
                 cursor.execute("DROP INDEX IF EXISTS customer_search_trgm")
+        try:
             done = 0
             while done < count:
                 n = min(CHUNK, count - done)
-                self._customer_chunk(cursor, base + done + 1, n, branches, branch_codes, owners, tags, now)
-                self._interaction_chunk(cursor, base + done + 1, base + done + n, per_customer, now)
+                # One transaction per chunk: a million rows' deferred FK checks in one
+                # transaction would pile up in memory. Ids are assigned under the table
+                # lock, so assets, tags and interactions refer to them without reading back.
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("LOCK TABLE crm_customer IN EXCLUSIVE MODE")
+                    cursor.execute("SELECT COALESCE(MAX(id), 0) FROM crm_customer")
+                    first = cursor.fetchone()[0] + 1
+                    self._customer_chunk(cursor, first, n, branches, branch_codes, owners, tags, now)
+                    self._interaction_chunk(cursor, first, first + n - 1, per_customer, now)
+                    cursor.execute("SELECT setval(pg_get_serial_sequence('crm_customer', 'id'), %s)", [first + n - 1])
                 done += n
                 if verbosity > 1 or (verbosity and big):
                     self.stdout.write(f"  {done:,}/{count:,} customers")
-            cursor.execute("SELECT setval(pg_get_serial_sequence('crm_customer', 'id'), %s)", [base + count])
+        finally:
             if big:
-                cursor.execute(
-                    "CREATE INDEX customer_search_trgm ON crm_customer USING gin (search_text gin_trgm_ops)"
-                )
+                with connection.cursor() as cursor:
+                    cursor.execute("CREATE INDEX IF NOT EXISTS customer_search_trgm ON crm_customer "
+                                   "USING gin (search_text gin_trgm_ops)")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE crm_customer; ANALYZE crm_asset; ANALYZE crm_interaction;")
 
