@@ -1,7 +1,9 @@
 """Access rules written once: role permission on the view, branch scoping in the queryset.
 
-Every staff view is wrapped in ``staff_view(perm)``; every customer is loaded through
-``customer_get_for_user`` so another branch's customer is a 404, never a leak.
+Every staff view is wrapped in ``staff_view(perm)`` (our views are functions, so this
+decorator plays the part of a view mixin); every customer is loaded through
+``customer_get_for_user``, built on ``Customer.objects.visible_to(user)``, so another
+branch's customer is a 404, never a leak.
 """
 
 from __future__ import annotations
@@ -28,19 +30,6 @@ def staff_view(perm: str | None = None):
         return login_required(wrapped)
 
     return decorator
-
-
-class BranchScopedMixin:
-    """For class-based views: login, the role permission, and a branch-scoped queryset."""
-
-    permission_required: str | None = None
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        return staff_view(cls.permission_required)(super().as_view(**initkwargs))
-
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
 
 
 def parse_public_id(value) -> uuid.UUID:
