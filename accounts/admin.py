@@ -20,6 +20,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "first_name", "last_name", "branch", "department", "is_active", "is_staff")
     list_filter = ("branch", "department", "is_active", "is_staff", "is_superuser")
     list_select_related = ("branch",)
+    autocomplete_fields = ("branch",)
     search_fields = ("email", "first_name", "last_name")
     readonly_fields = ("last_login", "date_joined", "updated_at")
     fieldsets = (
