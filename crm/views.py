@@ -165,7 +165,7 @@ def asset_create(request, public_id):
         services.asset_create(customer=customer, by=request.user, **form.cleaned_data)
         messages.success(request, _("Vehicle added."))
         return redirect(customer)
-    return render(request, "crm/asset_form.html", {"form": form, "customer": customer})
+    return render(request, "crm/child_form.html", {"form": form, "customer": customer, "title": _("Add a vehicle")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -177,4 +177,5 @@ def contact_person_create(request, public_id):
         services.contact_person_create(customer=customer, by=request.user, **form.cleaned_data)
         messages.success(request, _("Contact person added."))
         return redirect(customer)
-    return render(request, "crm/contact_person_form.html", {"form": form, "customer": customer})
+    context = {"form": form, "customer": customer, "title": _("Add a contact person")}
+    return render(request, "crm/child_form.html", context)
