@@ -124,8 +124,7 @@ class CustomerForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
+        # Check what is valid so far, so the duplicate warning comes with the other errors.
         phones = [cleaned.get("phone", ""), cleaned.get("phone_alt", "")]
         email = cleaned.get("email", "")
         self.duplicates = customer_duplicates(phones=phones, email=email, exclude_pk=self.instance.pk)
@@ -136,6 +135,8 @@ class CustomerForm(forms.ModelForm):
             )
             for dup in self.duplicates:
                 field = "email" if email and dup.email == email else "phone"
+                if field == "phone" and cleaned.get("phone") not in (dup.phone, dup.phone_alt):
+                    field = "phone_alt"
                 if dup.pk in visible_ids:
                     message = format_html(
                         _('Already used by <a href="{}">{}</a>. Check it is not the same customer.'),
