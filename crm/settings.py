@@ -198,3 +198,25 @@ LOGGING = {
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="ID")
 CUSTOMER_LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
+
+# --- Messaging (marketing/): SMS through Twilio or the development Outbox.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# Point the real twilio client at a Twilio-compatible server (our local gateway).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")  # e.g. https://crm.example.id/webhooks/twilio/status/
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="marketing.backends.TwilioBackend" if TWILIO_ACCOUNT_SID else "marketing.backends.DevelopmentBackend",
+)
+SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=100)
+# Marketing SMS is held back in these local hours of the customer's branch ("21-8").
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21-8")
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
+SMS_CHUNK = env.int("SMS_CHUNK", default=200)
+# The public https://… address Twilio calls; webhook signatures are checked against it
+# (behind a proxy, request.build_absolute_uri() would not match what Twilio signed).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -1,5 +1,7 @@
 """Staff pages of the shared customer record. Each view: access helper, form, one service."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -8,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import customer_get_for_user, staff_view
+from marketing.forms import SmsForm
 
 from . import selectors, services
 from .filters import CustomerFilter
@@ -100,6 +103,8 @@ def _detail_context(request, customer, interaction_form=None) -> dict:
         "interaction_form": interaction_form or InteractionForm(),
         "can_edit": request.user.has_perm("crm.change_customer"),
         "can_log": request.user.has_perm("crm.add_interaction"),
+        "can_sms": request.user.has_perm("marketing.add_send"),
+        "sms_form": SmsForm(initial={"key": uuid.uuid4()}),
     }
 
 

@@ -1,0 +1,78 @@
+"""Message text: placeholders rendered safely, and SMS length in segments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils.translation import gettext as _
+
+# What a message may say about its recipient; anything else is refused up front.
+PLACEHOLDERS = {
+    "first_name": "Budi",
+    "name": "Budi Santoso",
+    "branch_name": "Cabang Bandung",
+    "vehicle_plate": "D 1234 ABC",
+    "vehicle_model": "Toyota Avanza",
+    "next_service_due": "17 Jan 2027",
+}
+
+# A private engine: no loaders, no custom libraries, no autoescape (SMS and plain-text
+# email are not HTML). Customer values are inserted as text, never parsed as template code.
+_ENGINE = Engine(autoescape=False, libraries={}, builtins=[])
+_VARIABLE = re.compile(r"{{\s*([^}]*?)\s*}}")
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def check_template(body: str) -> None:
+    """Raise ValidationError naming the problem if ``body`` is not a usable message template."""
+    if "{%" in body or "{#" in body:
+        raise ValidationError(_("Template tags ({% … %}) are not allowed; use placeholders like {{ first_name }}."))
+    unknown = sorted({name for name in _VARIABLE.findall(body) if name not in PLACEHOLDERS})
+    if unknown:
+        raise ValidationError(
+            _("Unknown placeholder(s): %(names)s. Available: %(available)s.")
+            % {"names": ", ".join(unknown), "available": ", ".join(sorted(PLACEHOLDERS))}
+        )
+    try:
+        _ENGINE.from_string(body)
+    except TemplateSyntaxError as exc:
+        raise ValidationError(_("The message cannot be read: %(error)s") % {"error": exc})
+
+
+def compile_template(body: str):
+    check_template(body)
+    return _ENGINE.from_string(body)
+
+
+def render(template, values: dict[str, str]) -> str:
+    return template.render(Context(values, autoescape=False))
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int
+    segments: int
+
+
+def sms_length(text: str) -> SmsLength:
+    """GSM-7: 160 per message, 153 per part; anything else UCS-2: 70, or 67 per part."""
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        single, part, encoding = 160, 153, "GSM-7"
+    else:
+        # UTF-16 code units: characters outside the BMP (emoji) take two.
+        units = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = 70, 67, "UCS-2"
+    if units == 0:
+        return SmsLength(encoding, 0, 0)
+    segments = 1 if units <= single else -(-units // part)
+    return SmsLength(encoding, units, segments)

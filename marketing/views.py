@@ -1,0 +1,81 @@
+"""Outbox page, sending an SMS from the 360 page, and Twilio's webhooks."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from twilio.request_validator import RequestValidator
+
+from accounts.access import customer_get_for_user, staff_view
+from crm import selectors as crm_selectors
+
+from . import services
+from .forms import SmsForm
+from .models import Message, Send
+
+
+@require_GET
+@staff_view("marketing.view_message")
+def outbox(request):
+    """Messages to the customers this user may see, newest first."""
+    qs = Message.objects.filter(customer__in=crm_selectors.customers_visible_to(request.user).values("pk")) \
+        .select_related("customer", "send").order_by("-id")
+    status = request.GET.get("status", "")
+    if status in Message.Status.values:
+        qs = qs.filter(status=status)
+    page = crm_selectors.page_of(qs, crm_selectors.parse_page(request.GET.get("page")), 50)
+    return render(request, "marketing/outbox.html", {"page": page, "status": status,
+                                                     "statuses": Message.Status.choices})
+
+
+@require_POST
+@staff_view("marketing.add_send")
+def customer_sms_send(request, public_id):
+    customer = customer_get_for_user(request.user, public_id)
+    form = SmsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.message_send_one(customer=customer, channel=Send.Channel.SMS, body=form.cleaned_data["body"],
+                                      by=request.user, key=f"sms:{form.cleaned_data['key']}")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if customer.sms_consent and customer.phone:
+                messages.success(request, _("SMS queued."))
+            else:
+                messages.warning(request, _("Not sent: the customer has no SMS consent or no mobile number."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(customer)
+
+
+def _signature_ok(request) -> bool:
+    url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    return bool(settings.TWILIO_AUTH_TOKEN) and validator.validate(
+        url, request.POST.dict(), request.headers.get("X-Twilio-Signature", ""))
+
+
+@csrf_exempt  # Twilio cannot send a CSRF token; its signature takes that role.
+@require_POST
+def twilio_status(request):
+    if not _signature_ok(request):
+        return HttpResponseForbidden("Invalid signature")
+    sid = request.POST.get("MessageSid", "")[:64]
+    if sid:
+        services.message_status_update(sid=sid, provider_status=request.POST.get("MessageStatus", ""),
+                                       error_code=request.POST.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    if not _signature_ok(request):
+        return HttpResponseForbidden("Invalid signature")
+    services.sms_inbound(from_number=request.POST.get("From", "")[:20], body=request.POST.get("Body", "")[:1600])
+    return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
