@@ -220,3 +220,7 @@ SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 # The public https://… address Twilio calls; webhook signatures are checked against it
 # (behind a proxy, request.build_absolute_uri() would not match what Twilio signed).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Beat entries live in code; django-celery-beat copies them into its tables at start.
+CELERY_BEAT_SCHEDULE = {
+    "sends-sweep": {"task": "marketing.tasks.sends_sweep_task", "schedule": 60.0},
+}

@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from crm.admin import AUDIT_FIELDS, BranchScopedAdmin
+
+from . import services
+from .models import Message, Send
+
+
+@admin.register(Send)
+class SendAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "purpose", "status", "recipients", "branch", "created_by", "created_at")
+    list_filter = ("channel", "purpose", "status")
+    search_fields = ("name", "=idempotency_key")
+    list_select_related = ("branch", "created_by")
+    raw_id_fields = ("created_by", "branch")
+    readonly_fields = AUDIT_FIELDS + ("idempotency_key", "recipients", "skipped", "status")
+    show_full_result_count = False
+    actions = ["pause", "resume", "cancel"]
+
+    @admin.action(description="Pause the selected sends")
+    def pause(self, request, queryset):
+        for send in queryset:
+            services.send_pause(send=send)
+
+    @admin.action(description="Resume the selected sends")
+    def resume(self, request, queryset):
+        for send in queryset:
+            services.send_resume(send=send)
+
+    @admin.action(description="Cancel the selected sends")
+    def cancel(self, request, queryset):
+        for send in queryset:
+            services.send_cancel(send=send)
+
+
+@admin.register(Message)
+class MessageAdmin(BranchScopedAdmin):
+    list_display = ("created_at", "to", "customer", "status", "segments", "error_code", "send")
+    list_filter = ("status", "channel")
+    search_fields = ("=to", "=provider_sid")
+    list_select_related = ("customer", "send")
+    raw_id_fields = ("customer", "send")
+    readonly_fields = AUDIT_FIELDS + ("provider_sid", "attempts", "claimed_at", "sent_at", "status")
+    show_full_result_count = False
