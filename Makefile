@@ -1,4 +1,6 @@
-# The two commands (see README.md): make run, make test. Plus make bench.
+# The two commands (see README.md): make run, make test. Plus make bench (not a test).
+#   make test ARGS="-k customer -x"     extra pytest arguments
+#   make bench ARGS="--sizes 10000"     extra arguments for manage.py bench
 .PHONY: run test bench
 
 run:

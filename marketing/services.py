@@ -284,13 +284,16 @@ def _finish_if_done(send: Send) -> None:
         Send.objects.filter(pk=send.pk, status=Send.Status.RUNNING).update(status=Send.Status.DONE)
 
 
-def messages_reconcile_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2), backend=None) -> int:
+def messages_reconcile_stuck(*, backend=None) -> int:
     """Rows left SENDING/UNKNOWN by a crashed worker or a timeout: ask the provider.
 
     Found there: record the SID (it was sent). Not found: back to QUEUED for a new attempt.
+    Only rows claimed longer ago than any request can take are touched, so a live worker's
+    in-flight request is never mistaken for a lost one.
     """
     backend = backend or backends.get_sms_backend()
-    cutoff = timezone.now() - older_than
+    seconds = max(settings.SMS_STUCK_AFTER_SECONDS, 2 * settings.TWILIO_TIMEOUT_SECONDS)
+    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     fixed = 0
     stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN],
                                    claimed_at__lt=cutoff, channel="sms").select_related("send", "customer")

@@ -3,6 +3,7 @@
 Tests run on the real PostgreSQL and Redis that ``make test`` starts on loopback.
 """
 
+import importlib
 import ipaddress
 import socket
 
@@ -97,3 +98,21 @@ def customer_a(branch_a, sales_a):
 def customer_b(branch_b, staff_b):
     return CustomerFactory(name="Siti Rahayu", phone="+6281398765432", email="siti@contoh.id",
                            branch=branch_b, owner=staff_b, by=staff_b)
+
+
+@pytest.fixture
+def role_groups(transactional_db):
+    """Transactional tests flush every table afterwards, the data migrations' role groups
+    too: put them back the way the */migrations/0002_roles.py files make them."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    for app_label in ("crm", "marketing"):
+        roles = importlib.import_module(f"{app_label}.migrations.0002_roles").ROLES
+        for name, codenames in roles.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label,
+                                                             codename__in=codenames))

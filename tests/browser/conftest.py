@@ -1,6 +1,5 @@
 """Headless Debian Chromium through Playwright, against pytest-django's live server."""
 
-import importlib
 import os
 from pathlib import Path
 
@@ -45,18 +44,5 @@ def shot():
 
 
 @pytest.fixture(autouse=True)
-def _role_groups(transactional_db):
-    """Transactional tests flush every table afterwards, the data migrations' role groups
-    too: put them back the way the */migrations/0002_roles.py files make them."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    for app_label in ("crm", "marketing"):
-        roles = importlib.import_module(f"{app_label}.migrations.0002_roles").ROLES
-        for name, codenames in roles.items():
-            group, _ = Group.objects.get_or_create(name=name)
-            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label,
-                                                             codename__in=codenames))
+def _groups(role_groups):
+    pass
