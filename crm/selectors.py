@@ -87,6 +87,9 @@ def customer_timeline(*, customer: Customer, page: int = 1) -> Page:
     qs = (
         Interaction.objects.filter(customer=customer)
         .select_related("staff")
+        # The record each touch came from (a message shows its delivery status): one
+        # query per kind of source on the page, none when no entry has a source.
+        .prefetch_related("source")
         .order_by("-occurred_at", "-id")
     )
     return page_of(qs, page, settings.TIMELINE_PAGE_SIZE)

@@ -1,107 +1,19 @@
 """Exactly once with a real Celery worker process, a real Redis and the local gateway,
 while the worker is SIGKILLed or Redis is restarted in the middle of a batch."""
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from crm.celery import app as celery_app
 from crm.models import Customer
 from marketing import services
 from marketing.models import Message, Send
 from marketing.tasks import sends_sweep_task
 
-from .conftest import SID, TOKEN
+from .workers import redis_server, worker  # noqa: F401 (fixtures)
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.usefixtures("role_groups")]
 BATCH = 2000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A throw-away redis-server of this test's own, so stopping it harms nothing else."""
-
-    def __init__(self, directory: Path):
-        self.port, self.dir, self.proc = _free_port(), directory, None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    # This process enqueues to the same broker the worker reads.
-    old = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.url
-    celery_app._after_fork()  # drop pooled connections to the old broker
-    yield server
-    celery_app.conf.broker_url = old
-    celery_app._after_fork()
-    server.stop()
-
-
-class Worker:
-    def __init__(self, env):
-        self.env, self.proc = env, None
-
-    def start(self):
-        # One process (solo pool): a SIGKILL takes the whole worker down mid-task.
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool", "solo", "-l", "warning",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, start_new_session=True)
-
-    def kill(self):
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-
-@pytest.fixture
-def worker(gateway, redis_server, live_server):
-    db = connection.settings_dict
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": redis_server.url, "SMS_BACKEND": "marketing.backends.TwilioBackend",
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+15005550006",
-        "TWILIO_API_BASE_URL": gateway.url, "TWILIO_TIMEOUT_SECONDS": "1", "SMS_STUCK_AFTER_SECONDS": "2",
-        "SMS_QUIET_HOURS": "0-0", "SMS_RATE_PER_SECOND": "0", "SMS_CHUNK": "50",
-    }
-    w = Worker(env)
-    w.start()
-    yield w
-    if w.proc.poll() is None:
-        w.kill()
 
 
 @pytest.fixture
