@@ -217,6 +217,8 @@ SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=100)
 SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21-8")
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_CHUNK = env.int("SMS_CHUNK", default=200)
+# Dispatch tasks started per send; with a thread-pool worker, requests in flight at once.
+SMS_DISPATCH_PARALLEL = env.int("SMS_DISPATCH_PARALLEL", default=4)
 # A row claimed longer ago than this (and than 2 x the Twilio timeout) is reconciled.
 SMS_STUCK_AFTER_SECONDS = env.int("SMS_STUCK_AFTER_SECONDS", default=120)
 # The public https://… address Twilio calls; webhook signatures are checked against it

@@ -67,10 +67,17 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
         send.recipients, send.skipped = _create_messages(send, audience.order_by().values("id"))
         send.status = Send.Status.RUNNING
         send.save(update_fields=["recipients", "skipped", "status", "updated_at"])
+    _dispatch_on_commit(send)
+    return send
+
+
+def _dispatch_on_commit(send: Send) -> None:
+    """Several dispatch tasks share a send (SKIP LOCKED keeps them off each other's rows),
+    so one worker with a thread pool keeps several requests to the provider in flight."""
     from .tasks import send_dispatch_task
 
-    transaction.on_commit(lambda: send_dispatch_task.delay(send.pk))
-    return send
+    parallel = max(1, min(settings.SMS_DISPATCH_PARALLEL, -(-send.recipients // settings.SMS_CHUNK)))
+    transaction.on_commit(lambda: [send_dispatch_task.delay(send.pk) for _ in range(parallel)])
 
 
 def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
@@ -123,9 +130,8 @@ def send_pause(*, send: Send) -> None:
 
 def send_resume(*, send: Send) -> None:
     if Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=Send.Status.RUNNING):
-        from .tasks import send_dispatch_task
-
-        transaction.on_commit(lambda: send_dispatch_task.delay(send.pk))
+        send.refresh_from_db()
+        _dispatch_on_commit(send)
 
 
 def send_cancel(*, send: Send) -> int:

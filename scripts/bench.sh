@@ -27,4 +27,4 @@ else
     export DATABASE_URL="postgres://relasi@127.0.0.1:$PG_PORT/relasi_bench"
 fi
 python manage.py migrate --noinput >/dev/null
-python manage.py bench "$@"
+python manage.py "${BENCH_COMMAND:-bench}" "$@"

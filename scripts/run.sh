@@ -31,6 +31,17 @@ python manage.py seed_demo --customers "${DEMO_CUSTOMERS:-2000}"
 python manage.py collectstatic --noinput >/dev/null
 
 export PORT="${PORT:-8000}"
+PROCFILE=Procfile
+if [ "${SMS_GATEWAY:-0}" = "1" ]; then
+    # SMS through the real twilio client to the local Twilio-compatible gateway, which
+    # calls our status webhook back: the whole delivery path, nothing leaves the machine.
+    export TWILIO_ACCOUNT_SID=ACdev TWILIO_AUTH_TOKEN=dev-token TWILIO_FROM_NUMBER=+15005550006
+    export GATEWAY_PORT="${GATEWAY_PORT:-8765}"
+    export TWILIO_API_BASE_URL="http://127.0.0.1:$GATEWAY_PORT"
+    export PUBLIC_BASE_URL="http://127.0.0.1:$PORT"
+    export TWILIO_STATUS_CALLBACK_URL="$PUBLIC_BASE_URL/marketing/webhooks/twilio/status/"
+    PROCFILE=Procfile.gateway
+fi
 cat <<MSG
 
   Relasi is starting on  http://127.0.0.1:$PORT/
@@ -53,7 +64,7 @@ MSG
 # (bash would otherwise wait for a foreground child before running a trap). honcho starts
 # each process in its own session, so the terminal's SIGINT reaches only honcho and us.
 set +e
-honcho -f Procfile start &
+honcho -f "$PROCFILE" start &
 HONCHO_PID=$!
 wait "$HONCHO_PID"
 status=$?
