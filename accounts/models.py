@@ -103,6 +103,11 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.email
 
+    def clean(self):
+        super().clean()
+        # Login lower-cases what is typed; store the same, so one mailbox is one account.
+        self.email = self.email.strip().lower()
+
     @property
     def sees_all_branches(self) -> bool:
         """Head-office staff and superusers see every branch; everyone else only their own."""

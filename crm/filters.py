@@ -32,9 +32,9 @@ class CustomerFilter(django_filters.FilterSet):
         self.filters["owner"].queryset = owners
 
     def filter_city(self, queryset, name, value):
-        # Cities are typed free-form; match the whole name case-insensitively via the index.
+        # Cities are typed free-form: match the whole name in any case (UPPER(city) index).
         value = " ".join(value.split())
-        return queryset.filter(city__in={value, value.title(), value.upper(), value.lower()}) if value else queryset
+        return queryset.filter(city__iexact=value) if value else queryset
 
     def filter_consent(self, queryset, name, value):
         return queryset.filter(**{f"{value}_consent": True})

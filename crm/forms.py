@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.urls import reverse
 from django.utils import timezone

@@ -8,6 +8,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -94,7 +96,7 @@ class Customer(TimeStampedModel):
             # List pages are "newest first", optionally filtered: each filter gets an
             # index that also serves the ORDER BY id DESC LIMIT.
             models.Index(fields=["branch", "-id"], name="customer_branch_id_idx"),
-            models.Index(fields=["city", "-id"], name="customer_city_id_idx"),
+            models.Index(Upper("city"), F("id").desc(), name="customer_city_upper_id_idx"),
             models.Index(fields=["owner", "-id"], name="customer_owner_id_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
             models.Index(fields=["phone_alt"], name="customer_phone_alt_idx"),

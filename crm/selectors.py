@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from .models import Asset, Customer, Interaction
 from .phone import phone_query_digits
 
 MIN_SEARCH_LENGTH = 3
+PLATE = re.compile(r"[A-Za-z]{1,2}\s*\d{1,4}(\s*[A-Za-z]{1,3})?")
 
 
 @dataclass
@@ -66,6 +68,10 @@ def customer_search_filter(query: str) -> Q | None:
     digits = phone_query_digits(query)
     if digits:
         return Q(search_text__contains=digits)
+    if PLATE.fullmatch(query):
+        # "D 1234", "d1234ab": plates are stored without spaces too, so the typed plate
+        # must appear as one run, not as words scattered over name and phone.
+        return Q(search_text__contains=query.lower().replace(" ", ""))
     condition = Q()
     words = [w for w in query.lower().split(" ") if w]
     for word in words:

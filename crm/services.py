@@ -45,17 +45,20 @@ def customer_refresh_search_text(*, customer: Customer) -> None:
 
 
 def _apply_consent(customer: Customer, consents: dict[str, bool], *, source: str, now: dt.datetime) -> list[str]:
-    """Set consent flags; stamp time and source only on the channels that changed."""
+    """Set consent flags, stamping time and source; return the channels whose answer changed."""
     changed = []
     for channel in CONSENT_CHANNELS:
         if channel not in consents:
             continue
         new = bool(consents[channel])
-        if getattr(customer, f"{channel}_consent") != new or getattr(customer, f"{channel}_consent_at") is None:
-            setattr(customer, f"{channel}_consent", new)
-            setattr(customer, f"{channel}_consent_at", now)
-            setattr(customer, f"{channel}_consent_source", source)
+        if getattr(customer, f"{channel}_consent") != new:
             changed.append(channel)
+        elif getattr(customer, f"{channel}_consent_at") is not None:
+            continue
+        # A change, or the first answer on record (a refusal is worth its time and source too).
+        setattr(customer, f"{channel}_consent", new)
+        setattr(customer, f"{channel}_consent_at", now)
+        setattr(customer, f"{channel}_consent_source", source)
     return changed
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,7 +28,8 @@ def home(request):
 @staff_view("crm.view_customer")
 def customer_list(request):
     user = request.user
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    # PostgreSQL refuses NUL characters in text: drop them rather than fail.
+    query = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customers_visible_to(user), user=user)
     search_too_short = False
     if filterset.is_bound and not filterset.is_valid():
@@ -66,6 +67,9 @@ def customer_list(request):
 @require_http_methods(["GET", "POST"])
 @staff_view("crm.add_customer")
 def customer_create(request):
+    if not request.user.sees_all_branches and request.user.branch_id is None:
+        # A branch must own every customer; staff saved without one cannot pick any.
+        raise PermissionDenied
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()

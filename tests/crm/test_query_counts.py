@@ -1,0 +1,150 @@
+"""Query counts of the customer pages are pinned, and stay the same with many more rows (STYLE 2.7).
+
+Every page starts with the same four queries:
+  1. the session,
+  2. request.user, with its branch joined in (UserManager select_related),
+  3. the user's own permissions, 4. the permissions of the user's role group.
+"""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Department
+from crm import services
+from tests.factories import AssetFactory, CustomerFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES_PER_PAGE = 12
+
+
+@pytest.fixture
+def queries(django_assert_num_queries):
+    """``with queries(n):`` pins the exact count, which must also stay within the page budget."""
+
+    def pin(n):
+        assert n <= MAX_QUERIES_PER_PAGE, f"{n} queries is over the budget of {MAX_QUERIES_PER_PAGE} per page"
+        return django_assert_num_queries(n)
+
+    return pin
+
+
+def grow(branch, *, customers=30):
+    """Many more rows around every customer of the branch: owners, tags, vehicles, contact persons, history."""
+    staff = [UserFactory(branch=branch, department=dept)
+             for dept in (Department.SALES, Department.SERVICE, Department.MARKETING)]
+    tags = [TagFactory(name=f"grow{i}") for i in range(4)]
+    for i in range(customers):
+        customer = CustomerFactory(name=f"Tambahan {i}", email=f"tambahan{i}@contoh.id", branch=branch,
+                                   owner=staff[i % 3], tags=tags, consents={"sms": True})
+        AssetFactory(customer=customer)
+        AssetFactory(customer=customer)
+        services.contact_person_create(customer=customer, by=None, name=f"Kontak {i}")
+        for k in range(3):
+            services.interaction_record(customer=customer, kind="call", channel="phone", direction="out",
+                                        department=staff[k].department, staff=staff[k], summary=f"Call {k}")
+    return staff, tags
+
+
+def grow_customer(customer, staff, tags):
+    """A customer with a long history by several staff members, vehicles, contact persons and tags."""
+    customer.tags.set(tags)
+    for i in range(4):
+        AssetFactory(customer=customer)
+        services.contact_person_create(customer=customer, by=None, name=f"Kontak {i}")
+    start = timezone.now() - dt.timedelta(days=10)
+    for i in range(45):
+        services.interaction_record(customer=customer, kind="visit", channel="in_person", direction="in",
+                                    department=staff[i % 3].department, staff=staff[i % 3],
+                                    summary=f"Visit {i}", occurred_at=start + dt.timedelta(hours=i))
+
+
+def test_it_keeps_the_list_and_search_query_counts_flat(client, sales_a, customer_a, queries):
+    # The four shared queries, then:
+    #   5. one page of customers, with branch and owner joined in (no COUNT(*): see selectors.Page),
+    #   6. the tag filter's options, 7. the owner filter's options (the branch's staff).
+    expected = 7
+    client.force_login(sales_a)
+    for grown in (False, True):
+        if grown:
+            grow(sales_a.branch)
+        with queries(expected):
+            first_page = client.get("/customers/")
+        with queries(expected):
+            search = client.get("/customers/", {"q": "contoh.id", "consent": "sms"})
+        with queries(expected):
+            client.get("/customers/", {"page": 2})
+    # The counts were taken on full pages of rows.
+    assert len(first_page.context["page"].items) == 25
+    assert len(search.context["page"].items) == 25
+
+
+def test_it_keeps_the_htmx_search_rows_query_count_flat(client, sales_a, customer_a, queries):
+    # The four shared queries, then 5. one page of customers. The filter form is not rendered.
+    client.force_login(sales_a)
+    for grown in (False, True):
+        if grown:
+            grow(sales_a.branch)
+        with queries(5):
+            client.get("/customers/", {"q": "contoh"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-results")
+
+
+def test_it_keeps_the_head_office_list_query_count_flat(client, head_office_user, customer_a, customer_b, queries):
+    # The four shared queries, then 5. one page of customers (branch and owner joined in),
+    # 6. the branch filter's options, 7. the tag filter's options, 8. the owner filter's options.
+    client.force_login(head_office_user)
+    for grown in (False, True):
+        if grown:
+            grow(customer_a.branch)
+            grow(customer_b.branch)
+        with queries(8):
+            client.get("/customers/")
+        # Filtering by branch adds one: the filter form loads the chosen branch to validate it.
+        with queries(9):
+            client.get("/customers/", {"branch": customer_a.branch_id, "q": "tambahan"})
+
+
+def test_it_keeps_the_360_page_query_count_flat(client, sales_a, customer_a, queries):
+    # The four shared queries, then:
+    #   5. the customer, with branch and owner joined in (the access helper),
+    #   6. its tags, 7. its vehicles, 8. its contact persons,
+    #   9. one page of the timeline, with each entry's staff member joined in.
+    client.force_login(sales_a)
+    for grown in (False, True):
+        if grown:
+            staff, tags = grow(sales_a.branch)
+            grow_customer(customer_a, staff, tags)
+        with queries(9):
+            response = client.get(customer_a.get_absolute_url())
+    assert len(response.context["timeline"].items) == 20 and len(response.context["assets"]) == 4
+
+
+def test_it_keeps_the_timeline_page_query_count_flat(client, sales_a, customer_a, queries):
+    # The four shared queries, then 5. the customer (access check), 6. one page of the timeline with staff joined.
+    client.force_login(sales_a)
+    url = f"/customers/{customer_a.public_id}/timeline/"
+    for grown in (False, True):
+        if grown:
+            staff, tags = grow(sales_a.branch)
+            grow_customer(customer_a, staff, tags)
+        for page in (1, 2):
+            with queries(6):
+                response = client.get(url, {"page": page}, HTTP_HX_REQUEST="true")
+            with queries(6):
+                client.get(url, {"page": page})  # the full page without htmx
+    assert len(response.context["timeline"].items) == 20
+
+
+def test_it_keeps_the_edit_page_query_count_flat(client, sales_a, customer_a, queries):
+    # The four shared queries, then 5. the customer (branch and owner joined in), 6. its tags (the
+    # ticked boxes), 7. the owner options (the branch's staff), 8. the tag options.
+    client.force_login(sales_a)
+    url = f"/customers/{customer_a.public_id}/edit/"
+    for grown in (False, True):
+        if grown:
+            staff, tags = grow(sales_a.branch)
+            grow_customer(customer_a, staff, tags)
+        with queries(8):
+            client.get(url)
