@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from crm.admin import NulSafeSearchAdmin
+
 from .models import Branch, User
 from .services import staff_sync_role
 
 
 @admin.register(Branch)
-class BranchAdmin(admin.ModelAdmin):
+class BranchAdmin(NulSafeSearchAdmin):
     list_display = ("code", "name", "city", "time_zone", "is_head_office")
     list_filter = ("time_zone", "is_head_office")
     search_fields = ("code", "name", "city")
@@ -15,7 +17,7 @@ class BranchAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NulSafeSearchAdmin, DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "branch", "department", "is_active", "is_staff")
     list_filter = ("branch", "department", "is_active", "is_staff", "is_superuser")

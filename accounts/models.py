@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -97,6 +98,10 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            # One mailbox, one account, whatever the case it was typed in.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
 
@@ -107,6 +112,10 @@ class User(AbstractUser):
         super().clean()
         # Login lower-cases what is typed; store the same, so one mailbox is one account.
         self.email = self.email.strip().lower()
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
 
     @property
     def sees_all_branches(self) -> bool:

@@ -7,7 +7,15 @@ from .models import Asset, ContactPerson, Customer, Interaction, Tag
 AUDIT_FIELDS = ("public_id", "created_at", "updated_at")
 
 
-class BranchScopedAdmin(admin.ModelAdmin):
+class NulSafeSearchAdmin(admin.ModelAdmin):
+    """PostgreSQL refuses NUL characters in text: drop them from admin searches (and the
+    autocomplete, which searches through here) instead of answering 500."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+
+class BranchScopedAdmin(NulSafeSearchAdmin):
     """Branch staff with admin access see only their branch's rows, as in the staff UI."""
 
     customer_path = "customer__"
@@ -50,6 +58,7 @@ class CustomerAdmin(BranchScopedAdmin):
         # "name" icontains would scan the table; use the trigram-indexed search text instead.
         from .selectors import customer_search_filter
 
+        search_term = search_term.replace("\x00", "")
         condition = customer_search_filter(search_term) if search_term else None
         if condition is None:
             return super().get_search_results(request, queryset, search_term)
@@ -96,7 +105,7 @@ class InteractionAdmin(BranchScopedAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(NulSafeSearchAdmin):
     list_display = ("name", "created_at")
     search_fields = ("name",)
     readonly_fields = ("created_at", "updated_at")

@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from crm.admin import AUDIT_FIELDS, BranchScopedAdmin
+from crm.admin import AUDIT_FIELDS, BranchScopedAdmin, NulSafeSearchAdmin
 
 from . import services
 from .models import Message, Send
 
 
 @admin.register(Send)
-class SendAdmin(admin.ModelAdmin):
+class SendAdmin(NulSafeSearchAdmin):
     list_display = ("name", "channel", "purpose", "status", "recipients", "branch", "created_by", "created_at")
     list_filter = ("channel", "purpose", "status")
     search_fields = ("name", "=idempotency_key")

@@ -100,6 +100,14 @@ def customer_b(branch_b, staff_b):
                            branch=branch_b, owner=staff_b, by=staff_b)
 
 
+@pytest.fixture(autouse=True)
+def _role_groups_after_flush(request):
+    """Every transactional test starts with the role groups, before any staff is made."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or "transactional_db" in request.fixturenames):
+        request.getfixturevalue("role_groups")
+
+
 @pytest.fixture
 def role_groups(transactional_db):
     """Transactional tests flush every table afterwards, the data migrations' role groups

@@ -1,36 +1,67 @@
-"""Headless Debian Chromium through Playwright, against pytest-django's live server."""
+"""Headless Debian Chromium through Playwright, against pytest-django's live server.
+
+Static files: pytest-django's live server wraps the app in staticfiles' StaticFilesHandler
+(``django.contrib.staticfiles`` is installed), which serves /static/ through the finders,
+so static/vendor/ and static/css/ load without collectstatic. ``assets_problems`` lets a
+test check that they really did.
+"""
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
-# Playwright's sync API runs an event loop; Django refuses sync ORM calls inside one unless told.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        yield browser
-        browser.close()
+    with pytest.MonkeyPatch.context() as mp:
+        # While Playwright's sync API is running, its event loop counts as running in this thread
+        # and Django refuses sync ORM calls from the test. Allowed only while the browser is open,
+        # so the flag does not reach tests that run without it.
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                                        args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def assets_problems(page):
+    """Console errors and failed requests (a missing CSS or JS file shows here) of ``page``."""
+    problems = []
+
+    def console(msg):
+        url = msg.location.get("url", "")
+        # The site has no favicon (yet): Chromium's own request for it is not a page asset.
+        if msg.type == "error" and not url.endswith("/favicon.ico"):
+            problems.append(f"console: {msg.text} at {url}")
+
+    page.on("console", console)
+    # Every asset is ours: nothing may come from a CDN or anywhere off this machine.
+    page.on("request", lambda req: urlsplit(req.url).scheme in ("http", "https")
+            and urlsplit(req.url).hostname not in ("localhost", "127.0.0.1") and problems.append(f"off-site: {req.url}"))
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"failed: {req.url} {req.failure}"))
+    page.on("response", lambda resp: resp.status >= 400 and problems.append(f"{resp.status}: {resp.url}"))
+    return problems
 
 
 @pytest.fixture
@@ -41,8 +72,3 @@ def shot():
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     return take
-
-
-@pytest.fixture(autouse=True)
-def _groups(role_groups):
-    pass

@@ -10,9 +10,9 @@ from marketing import services
 from marketing.models import Message, Send
 from marketing.tasks import sends_sweep_task
 
-from .workers import redis_server, worker  # noqa: F401 (fixtures)
+from .workers import redis_server, worker, worker_env  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.usefixtures("role_groups")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 BATCH = 2000
 
 
