@@ -245,6 +245,12 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
             _record_transient(message, exc)
         except backends.PermanentError as exc:
             _record_failed(message, exc.code, exc.message)
+            if exc.code == "21610":
+                # The carrier says this number unsubscribed (a STOP we never saw): honour it.
+                from crm.services import customer_update
+
+                customer_update(customer=message.customer, by=None, consents={"sms": False},
+                                consent_source="twilio-21610")
         except backends.UnknownOutcome as exc:
             Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
                 status=Message.Status.UNKNOWN, error_message=str(exc)[:300], updated_at=timezone.now())

@@ -71,6 +71,8 @@ def test_it_records_permanent_errors_and_does_not_retry_them(gateway, audience, 
     failed = {m.to: m.error_code for m in Message.objects.filter(send=send, status="failed")}
     assert failed == {"+6281200000001": "21211", "+6281200000002": "21610"}
     assert gateway.stats()["requests"] == 5  # one request each, no retries
+    unsubscribed = Customer.objects.get(phone="+6281200000002")
+    assert unsubscribed.sms_consent is False and unsubscribed.sms_consent_source == "twilio-21610"
 
 
 def test_it_retries_429_and_500_until_everything_is_sent(gateway, audience, sales_a, settings):
