@@ -92,14 +92,13 @@ def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT count(*),
-                   count(*) FILTER (WHERE NOT {consent}),
+            SELECT count(*) FILTER (WHERE NOT {consent}),
                    count(*) FILTER (WHERE {consent} AND NOT ({reachable}))
             FROM crm_customer c WHERE c.id IN ({ids_sql})
             """,
             ids_params,
         )
-        total, no_consent, unreachable = cursor.fetchone()
+        no_consent, unreachable = cursor.fetchone()
         cursor.execute(
             f"""
             INSERT INTO marketing_message (public_id, created_at, updated_at, send_id, customer_id, channel, "to",
