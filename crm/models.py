@@ -110,9 +110,6 @@ class Customer(TimeStampedModel):
     def get_absolute_url(self):
         return reverse("crm:customer_detail", args=[self.public_id])
 
-    def has_consent(self, channel: str) -> bool:
-        return bool(getattr(self, f"{channel}_consent"))
-
 
 class ContactPerson(TimeStampedModel):
     """Someone to talk to at a company customer."""
