@@ -161,7 +161,11 @@ class Asset(TimeStampedModel):
 
 
 class Interaction(TimeStampedModel):
-    """One touch in the contact history. Create only through crm.services.interaction_record."""
+    """One touch in the contact history. Create only through crm.services.interaction_record.
+
+    (The one exception is seed_demo's bulk COPY of demo history, which writes the same
+    columns directly: a million save() calls would take hours.)
+    """
 
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
