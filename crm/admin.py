@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Asset, ContactPerson, Customer, Interaction, Tag
+from .models import Asset, ContactPerson, Customer, Interaction, Tag, branch_scope
 
 AUDIT_FIELDS = ("public_id", "created_at", "updated_at")
 
@@ -21,11 +21,7 @@ class BranchScopedAdmin(NulSafeSearchAdmin):
     customer_path = "customer__"
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        user = request.user
-        if user.sees_all_branches:
-            return qs
-        return qs.filter(**{f"{self.customer_path}branch_id": user.branch_id})
+        return super().get_queryset(request).filter(branch_scope(request.user, self.customer_path))
 
 
 class ContactPersonInline(admin.TabularInline):

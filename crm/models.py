@@ -16,16 +16,21 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch, Department, TimeStampedModel
 
 
+def branch_scope(user, path: str = "") -> models.Q:
+    """The one place branch scoping is decided: head office sees all, others their branch.
+
+    ``path`` leads from the queried model to the customer ("customer__" for a message).
+    """
+    if user.is_authenticated and user.sees_all_branches:
+        return models.Q()
+    if not user.is_authenticated or user.branch_id is None:
+        return models.Q(pk__in=[])
+    return models.Q(**{f"{path}branch_id": user.branch_id})
+
+
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The one place branch scoping is decided: head office sees all, others their branch."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
+        return self.filter(branch_scope(user))
 
 
 class Tag(TimeStampedModel):

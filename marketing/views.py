@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from accounts.access import customer_get_for_user, staff_view
 from crm import selectors as crm_selectors
+from crm.models import branch_scope
 
 from . import services
 from .forms import SmsForm
@@ -22,7 +23,7 @@ from .models import Message, Send
 @staff_view("marketing.view_message")
 def outbox(request):
     """Messages to the customers this user may see, newest first."""
-    qs = Message.objects.filter(customer__in=crm_selectors.customers_visible_to(request.user).values("pk")) \
+    qs = Message.objects.filter(branch_scope(request.user, "customer__")) \
         .select_related("customer", "send").order_by("-id")
     status = request.GET.get("status", "")
     if status in Message.Status.values:
