@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin import AUDIT_FIELDS, BranchScopedAdmin, NulSafeSearchAdmin
 
@@ -17,17 +18,17 @@ class SendAdmin(NulSafeSearchAdmin):
     show_full_result_count = False
     actions = ["pause", "resume", "cancel"]
 
-    @admin.action(description="Pause the selected sends")
+    @admin.action(description=_("Pause the selected sends"))
     def pause(self, request, queryset):
         for send in queryset:
             services.send_pause(send=send)
 
-    @admin.action(description="Resume the selected sends")
+    @admin.action(description=_("Resume the selected sends"))
     def resume(self, request, queryset):
         for send in queryset:
             services.send_resume(send=send)
 
-    @admin.action(description="Cancel the selected sends")
+    @admin.action(description=_("Cancel the selected sends"))
     def cancel(self, request, queryset):
         for send in queryset:
             services.send_cancel(send=send)

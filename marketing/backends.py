@@ -49,8 +49,8 @@ class DevelopmentBackend:
     def send_sms(self, *, to: str, body: str) -> Accepted:
         return Accepted(sid=f"DEV{uuid.uuid4().hex}", status="delivered")
 
-    def find_sent(self, *, to: str, after) -> str | None:
-        return None
+    def find_sent(self, *, to: str, after, body: str) -> list[str]:
+        return []  # nothing leaves the machine, so nothing can be in flight
 
 
 class TwilioBackend:
@@ -101,10 +101,10 @@ class TwilioBackend:
             raise UnknownOutcome(str(exc)[:300])
         return Accepted(sid=message.sid, status=message.status or "queued")
 
-    def find_sent(self, *, to: str, after) -> str | None:
-        """The SID of a message to ``to`` created after ``after``, if the provider has one."""
-        found = self.client.messages.list(to=to, date_sent_after=after, limit=1)
-        return found[0].sid if found else None
+    def find_sent(self, *, to: str, after, body: str) -> list[str]:
+        """SIDs of messages with this text to ``to`` created after ``after``, newest first."""
+        found = self.client.messages.list(to=to, date_sent_after=after, limit=20)
+        return [m.sid for m in found if m.body == body]
 
 
 def get_sms_backend():

@@ -307,11 +307,19 @@ def messages_reconcile_stuck(*, backend=None) -> int:
     cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     fixed = 0
     stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN],
-                                   claimed_at__lt=cutoff, channel="sms").select_related("send", "customer")
+                                   claimed_at__lt=cutoff, channel="sms") \
+        .select_related("send", "customer__branch").prefetch_related("customer__assets")
+    templates = {}
     for message in stuck.iterator(chunk_size=500):
-        sid = backend.find_sent(to=message.to, after=message.claimed_at - dt.timedelta(seconds=5))
+        if message.send_id not in templates:
+            templates[message.send_id] = compile_template(message.send.body)
+        text = render(templates[message.send_id], _values(message.customer))
+        # Match on number *and* text, and never take a SID another row already holds: the
+        # customer may have had another message from us in the same minutes.
+        candidates = backend.find_sent(to=message.to, after=message.claimed_at - dt.timedelta(seconds=5), body=text)
+        taken = set(Message.objects.filter(provider_sid__in=candidates).values_list("provider_sid", flat=True))
+        sid = next((c for c in candidates if c not in taken), None)
         if sid:
-            text = render(compile_template(message.send.body), _values(message.customer))
             _record_accepted(message.send, message, text, backends.Accepted(sid=sid, status="sent"))
         else:
             Message.objects.filter(pk=message.pk, status=message.status).update(

@@ -40,12 +40,14 @@ def customer_sms_send(request, public_id):
     form = SmsForm(request.POST)
     if form.is_valid():
         try:
-            services.message_send_one(customer=customer, channel=Send.Channel.SMS, body=form.cleaned_data["body"],
-                                      by=request.user, key=f"sms:{form.cleaned_data['key']}")
+            # The key is the form's (a double click sends once), scoped to this customer.
+            send = services.message_send_one(customer=customer, channel=Send.Channel.SMS,
+                                             body=form.cleaned_data["body"], by=request.user,
+                                             key=f"sms:{customer.pk}:{form.cleaned_data['key']}")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            if customer.sms_consent and customer.phone:
+            if send.recipients:
                 messages.success(request, _("SMS queued."))
             else:
                 messages.warning(request, _("Not sent: the customer has no SMS consent or no mobile number."))

@@ -139,3 +139,22 @@ def test_it_reconciles_a_row_stuck_in_sending_without_resending(gateway, audienc
     assert stuck.status == "sent" and stuck.provider_sid
     assert never.status == "queued"
     assert gateway.stats()["accepted"]["+62812000000" + stuck.to[-2:]] == 1
+
+
+def test_it_does_not_take_another_messages_sid_when_reconciling(gateway, audience, sales_a):
+    promo = services.send_create(idempotency_key="b", channel="sms", name="B", body="Promo akhir tahun",
+                                 customers=audience, by=sales_a)
+    _drain(promo)
+    # Later, a service message to the same people: now the newest message to each number.
+    ready = services.send_create(idempotency_key="a", channel="sms", name="A", body="Servis selesai", by=sales_a,
+                                 customers=audience, purpose=Send.Purpose.TRANSACTIONAL)
+    _drain(ready)
+    # A promo row whose worker died after Twilio accepted it, before its SID was saved.
+    stuck = Message.objects.filter(send=promo).first()
+    promo_sid = stuck.provider_sid
+    Message.objects.filter(pk=stuck.pk).update(status="sending", provider_sid=None,
+                                              claimed_at=timezone.now() - dt.timedelta(minutes=10))
+    services.messages_reconcile_stuck()
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.provider_sid) == ("sent", promo_sid)
+    assert gateway.stats()["accepted"][stuck.to] == 2  # reconciled, not resent

@@ -112,3 +112,16 @@ def test_it_sends_an_sms_from_the_360_page_once_per_click(client, gateway, custo
     assert Message.objects.filter(customer=customer_a).count() == 1
     bad = client.post(url, {"body": "{{ secret }}", "key": key}, follow=True)
     assert "Unknown placeholder" in bad.content.decode()
+
+
+def test_it_scopes_the_forms_key_to_the_customer(client, gateway, customer_a, customer_b, head_office_user):
+    for customer in (customer_a, customer_b):
+        customer.sms_consent = True
+        customer.save()
+    client.force_login(head_office_user)
+    key = "0b7f4c1e-2a57-4c4f-9a55-8d1a3c1f0e11"
+    for customer in (customer_a, customer_b):
+        url = reverse("marketing:customer_sms_send", args=[customer.public_id])
+        response = client.post(url, {"body": "Halo", "key": key}, follow=True)
+        assert "SMS queued." in response.content.decode()
+    assert sorted(Message.objects.values_list("to", flat=True)) == sorted([customer_a.phone, customer_b.phone])
