@@ -79,6 +79,19 @@ def customer_search_filter(query: str) -> Q | None:
     return condition
 
 
+def clean_search_query(raw: str) -> str:
+    """What the search box sent, tidied: PostgreSQL refuses NUL characters, so they go."""
+    return " ".join(raw.replace("\x00", "").split())[:100]
+
+
+def customer_search(*, queryset, query: str):
+    """``queryset`` narrowed to ``query`` (no rows when the query is too short to search)."""
+    if not query:
+        return queryset
+    condition = customer_search_filter(query)
+    return queryset.none() if condition is None else queryset.filter(condition)
+
+
 def customer_list(*, user: User, queryset=None):
     """Customers for the list page: newest first, with what each row shows joined in."""
     qs = queryset if queryset is not None else customers_visible_to(user)

@@ -28,22 +28,15 @@ def home(request):
 @staff_view("crm.view_customer")
 def customer_list(request):
     user = request.user
-    # PostgreSQL refuses NUL characters in text: drop them rather than fail.
-    query = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
+    query = selectors.clean_search_query(request.GET.get("q", ""))
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customers_visible_to(user), user=user)
-    search_too_short = False
+    search_too_short = bool(query) and selectors.customer_search_filter(query) is None
     if filterset.is_bound and not filterset.is_valid():
         # A bad filter value (an unknown branch id, say) shows at the field; no rows.
         qs = Customer.objects.none()
     else:
-        qs = filterset.qs if filterset.is_bound else filterset.queryset
-        if query:
-            condition = selectors.customer_search_filter(query)
-            if condition is None:
-                search_too_short = True
-                qs = qs.none()
-            else:
-                qs = qs.filter(condition)
+        qs = selectors.customer_search(queryset=filterset.qs if filterset.is_bound else filterset.queryset,
+                                       query=query)
     page = selectors.page_of(
         selectors.customer_list(user=user, queryset=qs),
         selectors.parse_page(request.GET.get("page")),

@@ -42,4 +42,3 @@ class MessageAdmin(BranchScopedAdmin):
     list_select_related = ("customer", "send")
     raw_id_fields = ("customer", "send")
     readonly_fields = AUDIT_FIELDS + ("provider_sid", "attempts", "claimed_at", "sent_at", "status")
-    show_full_result_count = False
