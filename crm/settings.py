@@ -218,13 +218,22 @@ SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21-8")
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 # Dispatch tasks started per send; with a thread-pool worker, requests in flight at once.
-SMS_DISPATCH_PARALLEL = env.int("SMS_DISPATCH_PARALLEL", default=4)
-# A row claimed longer ago than this (and than 2 x the Twilio timeout) is reconciled.
+SMS_DISPATCH_PARALLEL = env.int("SMS_DISPATCH_PARALLEL", default=6)
+# A dispatch task hands over to a fresh copy of itself after this long (no starving the sweeper).
+SMS_DISPATCH_SLICE_SECONDS = env.int("SMS_DISPATCH_SLICE_SECONDS", default=30)
+# The lease on rows claimed but not yet sent; and a request started longer ago than this
+# (and than 2 x the Twilio timeout) with no known outcome is reconciled with the provider.
 SMS_STUCK_AFTER_SECONDS = env.int("SMS_STUCK_AFTER_SECONDS", default=120)
+# How often beat runs the sweeper, and when a message that stays "sent" has its status fetched.
+SMS_SWEEP_SECONDS = env.int("SMS_SWEEP_SECONDS", default=60)
+SMS_STATUS_CHECK_AFTER_SECONDS = env.int("SMS_STATUS_CHECK_AFTER_SECONDS", default=600)
 # The public https://… address Twilio calls; webhook signatures are checked against it
 # (behind a proxy, request.build_absolute_uri() would not match what Twilio signed).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Beat entries live in code; django-celery-beat copies them into its tables at start.
+# A sweep not started within its interval is dropped (expires): after an outage the
+# queued copies do not all run at once.
 CELERY_BEAT_SCHEDULE = {
-    "sends-sweep": {"task": "marketing.tasks.sends_sweep_task", "schedule": 60.0},
+    "sends-sweep": {"task": "marketing.tasks.sends_sweep_task", "schedule": float(SMS_SWEEP_SECONDS),
+                    "options": {"expire_seconds": SMS_SWEEP_SECONDS}},
 }

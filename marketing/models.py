@@ -79,10 +79,19 @@ class Message(TimeStampedModel):
     segments = models.PositiveSmallIntegerField(_("SMS segments"), default=0)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     provider_sid = models.CharField(_("provider id"), max_length=64, null=True, blank=True, unique=True)
+    # Requests actually made to the provider (a claim that was taken back is not one).
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A claim is usable only by its owner: every later write compares this token. The
+    # lease bounds how long an unsent claim is held; the sweeper may take it back after.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Stamped (and committed) right before the provider is called: from here on the
+    # outcome can only be learnt from the provider, never by resending.
+    request_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    status_checked_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=16, blank=True)
     error_message = models.CharField(_("error"), max_length=300, blank=True)
 
@@ -96,9 +105,35 @@ class Message(TimeStampedModel):
         indexes = [
             # Workers claim the due rows of a send in id order.
             models.Index(fields=["send", "status", "id"], name="message_claim_idx"),
-            models.Index(fields=["status", "claimed_at"], name="message_stuck_idx"),
+            # The sweeper: unsent claims past their lease, requests with no known outcome,
+            # and messages that stay "sent" with no final status.
+            models.Index(fields=["lease_until"], name="message_lease_idx",
+                         condition=models.Q(status="sending", request_started_at__isnull=True)),
+            models.Index(fields=["request_started_at"], name="message_open_request_idx",
+                         condition=models.Q(status__in=["sending", "unknown"], request_started_at__isnull=False)),
+            models.Index(fields=["sent_at"], name="message_sent_unfinal_idx", condition=models.Q(status="sent")),
             models.Index(fields=["customer", "-id"], name="message_customer_idx"),
         ]
 
     def __str__(self):
         return f"{self.channel} to {self.to} ({self.status})"
+
+
+class EarlyStatus(models.Model):
+    """A status callback that arrived before its message's SID was saved.
+
+    The provider may call back while our worker is still waiting for (or has lost) the
+    create answer. The callback is kept here and applied when the SID is recorded.
+    """
+
+    sid = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16)
+    error_code = models.CharField(max_length=16, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("early status callback")
+        verbose_name_plural = _("early status callbacks")
+
+    def __str__(self):
+        return f"{self.sid} {self.status}"

@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import uuid
 import zoneinfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -28,7 +30,7 @@ from crm.models import Customer, Interaction
 from crm.services import interaction_record
 
 from . import backends
-from .models import Message, Send
+from .models import EarlyStatus, Message, Send
 from .text import compile_template, render, sms_length
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ PROVIDER_STATUS = {"accepted": "sent", "scheduled": "sent", "queued": "sent", "s
                    "delivered": "delivered", "read": "delivered", "undelivered": "undelivered",
                    "failed": "failed", "canceled": "failed"}
 OPEN_STATUSES = (Message.Status.QUEUED, Message.Status.SENDING, Message.Status.UNKNOWN)
+FINAL_FAILED = (Message.Status.UNDELIVERED, Message.Status.FAILED)
 
 
 # --- creating a send ---------------------------------------------------------------------
@@ -76,8 +79,16 @@ def _dispatch_on_commit(send: Send) -> None:
     so one worker with a thread pool keeps several requests to the provider in flight."""
     from .tasks import send_dispatch_task
 
-    parallel = max(1, min(settings.SMS_DISPATCH_PARALLEL, -(-send.recipients // settings.SMS_CHUNK)))
-    transaction.on_commit(lambda: [send_dispatch_task.delay(send.pk) for _ in range(parallel)])
+    parallel = max(1, min(settings.SMS_DISPATCH_PARALLEL, -(-send.recipients // _claim_size())))
+
+    def enqueue():
+        try:
+            for _ in range(parallel):
+                send_dispatch_task.delay(send.pk)
+        except Exception:  # broker down: the send is saved; the periodic sweep wakes it
+            log.warning("Could not enqueue dispatch for send %s; the sweeper will", send.pk, exc_info=True)
+
+    transaction.on_commit(enqueue)
 
 
 def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
@@ -123,8 +134,16 @@ def message_send_one(*, customer: Customer, channel: str, body: str, by: User | 
 
 
 # --- pausing -------------------------------------------------------------------------------
+def _unsent_claims(send: Send):
+    """Rows a worker holds but has not requested yet: its compare-and-set will fail on them."""
+    return Message.objects.filter(send=send, status=Message.Status.SENDING, request_started_at__isnull=True)
+
+
 def send_pause(*, send: Send) -> None:
-    Send.objects.filter(pk=send.pk, status=Send.Status.RUNNING).update(status=Send.Status.PAUSED)
+    with transaction.atomic():
+        if Send.objects.filter(pk=send.pk, status=Send.Status.RUNNING).update(status=Send.Status.PAUSED):
+            _unsent_claims(send).update(status=Message.Status.QUEUED, claim_token=None, lease_until=None,
+                                        updated_at=timezone.now())
 
 
 def send_resume(*, send: Send) -> None:
@@ -134,11 +153,13 @@ def send_resume(*, send: Send) -> None:
 
 
 def send_cancel(*, send: Send) -> int:
-    """Stop a send: rows not yet claimed are cancelled; ones in flight finish."""
+    """Stop a send: rows not yet requested are cancelled; requests already out finish."""
     with transaction.atomic():
         Send.objects.filter(pk=send.pk).exclude(status=Send.Status.DONE).update(status=Send.Status.CANCELLED)
+        now = timezone.now()
         return Message.objects.filter(send=send, status=Message.Status.QUEUED).update(
-            status=Message.Status.CANCELLED, updated_at=timezone.now())
+            status=Message.Status.CANCELLED, updated_at=now) + _unsent_claims(send).update(
+            status=Message.Status.CANCELLED, claim_token=None, updated_at=now)
 
 
 # --- sending -------------------------------------------------------------------------------
@@ -154,12 +175,30 @@ def quiet_time_zones(now: dt.datetime | None = None) -> list[str]:
     return quiet
 
 
-def _claim(send: Send, limit: int) -> list[int]:
-    """Move up to ``limit`` due rows QUEUED → SENDING, committed before anything is sent.
+def _lease_seconds() -> int:
+    return settings.SMS_STUCK_AFTER_SECONDS
+
+
+def _claim_size() -> int:
+    """Rows one dispatch task claims at a time: no more than it can send in half a lease at
+    the shared rate (at 1 msg/s a 200-row chunk would take 200 s), so a claim is rarely
+    extended; the compare-and-set before each send keeps it safe when it is."""
+    rate = settings.SMS_RATE_PER_SECOND
+    if rate <= 0:
+        return settings.SMS_CHUNK
+    share = rate * _lease_seconds() / 2 / max(1, settings.SMS_DISPATCH_PARALLEL)
+    return max(1, min(settings.SMS_CHUNK, int(share)))
+
+
+def _claim(send: Send, limit: int, token: uuid.UUID) -> list[int]:
+    """Move up to ``limit`` due rows QUEUED → SENDING under ``token``, committed before
+    anything is sent.
 
     SKIP LOCKED lets several workers share a send without waiting on or double-claiming
     each other's rows. The pick is a MATERIALIZED CTE: as an ``IN (subquery)`` the planner
-    may rescan it and claim more than ``limit`` rows.
+    may rescan it and claim more than ``limit`` rows. Nothing is sent on the strength of
+    the claim alone: each row is stamped by ``_attempt_start`` (a compare-and-set on the
+    token) right before its request.
     """
     quiet = quiet_time_zones() if send.purpose == Send.Purpose.MARKETING and send.channel == "sms" else []
     with transaction.atomic(), connection.cursor() as cursor:
@@ -176,25 +215,69 @@ def _claim(send: Send, limit: int) -> list[int]:
                 FOR UPDATE OF m SKIP LOCKED
             )
             UPDATE marketing_message AS t
-            SET status = 'sending', claimed_at = clock_timestamp(), attempts = t.attempts + 1, updated_at = now()
+            SET status = 'sending', claim_token = %s, claimed_at = clock_timestamp(),
+                lease_until = clock_timestamp() + make_interval(secs => %s),
+                request_started_at = NULL, updated_at = now()
             FROM picked WHERE t.id = picked.id AND t.status = 'queued'
             RETURNING t.id
             """,
-            [send.pk, quiet, limit],
+            [send.pk, quiet, limit, token, _lease_seconds()],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
+def _lease_extend(token: uuid.UUID) -> None:
+    """Keep this task's not-yet-sent rows claimed a while longer."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE marketing_message SET lease_until = clock_timestamp() + make_interval(secs => %s)
+               WHERE claim_token = %s AND status = 'sending' AND request_started_at IS NULL""",
+            [_lease_seconds(), token])
+
+
+def _attempt_start(message_id: int, token: uuid.UUID) -> int | None:
+    """Compare-and-set right before the provider is called: the row must still be ours
+    (same token, not yet requested) and its send still running. Committed at once
+    (autocommit), so from here on the sweeper treats the row as a request in flight.
+    Returns the attempt number, or None when the claim was taken back (lease expired and
+    swept, send paused or cancelled): then this row must not be sent by us. Tasks run in
+    autocommit; never call this inside a transaction that outlives the request."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE marketing_message m
+            SET request_started_at = clock_timestamp(), attempts = m.attempts + 1, updated_at = now()
+            WHERE m.id = %s AND m.claim_token = %s AND m.status = 'sending' AND m.request_started_at IS NULL
+              AND EXISTS (SELECT 1 FROM marketing_send s WHERE s.id = m.send_id AND s.status = 'running')
+            RETURNING m.attempts
+            """,
+            [message_id, token])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _throttle() -> None:
-    """A token bucket shared by every worker (Celery's rate_limit is per worker)."""
+    """A token bucket shared by every worker (Celery's rate_limit is per worker).
+
+    Redis down (a broker outage) is waited out rather than raised: the rows this task
+    holds stay claimed under their lease, and sending resumes where it stopped."""
     rate = settings.SMS_RATE_PER_SECOND
     if rate <= 0:
         return
+    deadline = time.monotonic() + _lease_seconds()
     while True:
         second = int(time.time())
         key = f"sms-rate:{second}"
-        cache.add(key, 0, timeout=5)
-        if cache.incr(key) <= rate:
+        try:
+            cache.add(key, 0, timeout=5)
+            used = cache.incr(key)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Rate limiter unreachable (Redis down?); waiting")
+            time.sleep(1)
+            continue
+        if used <= rate:
             return
         time.sleep(max(0.0, second + 1 - time.time()))
 
@@ -216,24 +299,33 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def send_process_chunk(*, send_id: int, backend=None) -> int:
-    """Claim and send one chunk of a send. Returns how many rows were claimed (0 = nothing due)."""
+    """Claim and send one batch of a send. Returns how many rows were claimed (0 = nothing due)."""
     send = Send.objects.get(pk=send_id)
     if send.status != Send.Status.RUNNING:
         return 0
-    ids = _claim(send, settings.SMS_CHUNK)
+    token = uuid.uuid4()
+    ids = _claim(send, _claim_size(), token)
     if not ids:
         _finish_if_done(send)
         return 0
-    backend = backend or backends.get_sms_backend()
+    backend = backend or (backends.get_sms_backend() if send.channel == Send.Channel.SMS else None)
     template = compile_template(send.body)
     subject = compile_template(send.subject) if send.subject else None
     messages = Message.objects.filter(pk__in=ids).select_related("customer__branch").prefetch_related(
         "customer__assets").order_by("id")
+    renewed = time.monotonic()
     for message in messages:
         values = _values(message.customer)
         text = render(template, values)
         if send.channel == Send.Channel.SMS:
             _throttle()
+        if time.monotonic() - renewed > _lease_seconds() / 3:
+            _lease_extend(token)
+            renewed = time.monotonic()
+        attempt = _attempt_start(message.pk, token)
+        if attempt is None:
+            continue  # another owner has it now (or the send stopped): not ours to send
+        message.attempts = attempt
         try:
             if send.channel == Send.Channel.SMS:
                 accepted = backend.send_sms(to=message.to, body=text)
@@ -241,9 +333,9 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
                 accepted = backends.send_email(to=message.to, subject=render(subject, values) if subject else "",
                                                body=text)
         except backends.TransientError as exc:
-            _record_transient(message, exc)
+            _record_transient(message, token, exc)
         except backends.PermanentError as exc:
-            _record_failed(message, exc.code, exc.message)
+            _record_failed(message, token, exc.code, exc.message)
             if exc.code == "21610":
                 # The carrier says this number unsubscribed (a STOP we never saw): honour it.
                 from crm.services import customer_update
@@ -251,20 +343,36 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
                 customer_update(customer=message.customer, by=None, consents={"sms": False},
                                 consent_source="twilio-21610")
         except backends.UnknownOutcome as exc:
-            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
                 status=Message.Status.UNKNOWN, error_message=str(exc)[:300], updated_at=timezone.now())
         else:
-            _record_accepted(send, message, text, accepted)
+            _record_accepted(send, message, text, accepted, token=token)
     return len(ids)
 
 
-def _record_accepted(send: Send, message: Message, text: str, accepted: backends.Accepted) -> None:
+def _record_accepted(send: Send, message: Message, text: str, accepted: backends.Accepted, *,
+                     token: uuid.UUID | None, claim: Q | None = None) -> bool:
+    """The provider has the message: store its SID and status, write the timeline entry.
+
+    Only the claim's owner may do so (``token``, or the sweeper's ``claim``); anything
+    else means another owner took the row over, which is handled as a late answer."""
     status = PROVIDER_STATUS.get(accepted.status, Message.Status.SENT)
     segments = sms_length(text).segments if send.channel == Send.Channel.SMS else 0
+    fields = dict(status=status, provider_sid=accepted.sid, body=text, segments=segments, sent_at=timezone.now(),
+                  error_code=accepted.error_code[:16] if status in FINAL_FAILED else "", error_message="",
+                  next_attempt_at=None, updated_at=timezone.now())
+    mine = claim if claim is not None else Q(claim_token=token)
     with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.SENDING, Message.Status.UNKNOWN]) \
-            .update(status=status, provider_sid=accepted.sid, body=text, segments=segments, sent_at=timezone.now(),
-                    error_code="", error_message="", updated_at=timezone.now())
+        updated = Message.objects.filter(mine, pk=message.pk,
+                                         status__in=[Message.Status.SENDING, Message.Status.UNKNOWN]).update(**fields)
+        if not updated:
+            # A late answer: the row was taken back while the request was out. If no one has
+            # sent it again yet, keep this SID and stop the resend; otherwise it is too late.
+            updated = Message.objects.filter(
+                Q(status=Message.Status.QUEUED) | Q(status=Message.Status.SENDING, request_started_at__isnull=True),
+                pk=message.pk, provider_sid__isnull=True).update(**fields, claim_token=None)
+            log.warning("Late provider answer for message %s (SID %s): %s", message.pk, accepted.sid,
+                        "kept" if updated else "the row was already resent or finished")
         if updated:
             interaction_record(
                 customer=message.customer,
@@ -274,19 +382,22 @@ def _record_accepted(send: Send, message: Message, text: str, accepted: backends
                 direction=Interaction.Direction.OUTBOUND, department=send.department, staff=send.created_by,
                 summary=text, source=message,
             )
+    if updated:
+        _apply_early_statuses(accepted.sid)  # after commit: see message_status_update
+    return bool(updated)
 
 
-def _record_transient(message: Message, exc: backends.TransientError) -> None:
+def _record_transient(message: Message, token: uuid.UUID, exc: backends.TransientError) -> None:
     if message.attempts >= settings.SMS_MAX_ATTEMPTS:
-        _record_failed(message, exc.code, f"Gave up after {message.attempts} attempts: {exc.message}")
+        _record_failed(message, token, exc.code, f"Gave up after {message.attempts} attempts: {exc.message}")
         return
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.QUEUED, next_attempt_at=timezone.now() + _backoff(message.attempts),
+    Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED, claim_token=None, next_attempt_at=timezone.now() + _backoff(message.attempts),
         error_code=exc.code, error_message=exc.message[:300], updated_at=timezone.now())
 
 
-def _record_failed(message: Message, code: str, text: str) -> None:
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+def _record_failed(message: Message, token: uuid.UUID, code: str, text: str) -> None:
+    Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
         status=Message.Status.FAILED, error_code=code, error_message=text[:300], updated_at=timezone.now())
 
 
@@ -295,55 +406,187 @@ def _finish_if_done(send: Send) -> None:
         Send.objects.filter(pk=send.pk, status=Send.Status.RUNNING).update(status=Send.Status.DONE)
 
 
-def messages_reconcile_stuck(*, backend=None) -> int:
-    """Rows left SENDING/UNKNOWN by a crashed worker or a timeout: ask the provider.
+# --- the sweeper ------------------------------------------------------------------------------
+def _in_flight_cutoff_seconds() -> float:
+    """No request can still be waiting for its answer after this long (the client's read
+    timeout bounds each request), so the provider's list is then the whole truth."""
+    return max(settings.SMS_STUCK_AFTER_SECONDS, 2 * settings.TWILIO_TIMEOUT_SECONDS)
 
-    Found there: record the SID (it was sent). Not found: back to QUEUED for a new attempt.
-    Only rows claimed longer ago than any request can take are touched, so a live worker's
-    in-flight request is never mistaken for a lost one.
+
+def messages_release_expired_claims() -> int:
+    """Claims whose lease ran out before their request was made go back to the queue.
+
+    One statement; its WHERE is re-checked on each locked row, so a row whose owner
+    stamped its attempt a moment ago is not taken (and that owner's own stamp fails on a
+    row taken here)."""
+    return Message.objects.filter(status=Message.Status.SENDING, request_started_at__isnull=True,
+                                  lease_until__lt=Now()).update(
+        status=Message.Status.QUEUED, claim_token=None, lease_until=None, updated_at=timezone.now())
+
+
+def messages_reconcile_stuck(*, backend=None) -> int:
+    """Requests with no known outcome (worker killed mid-request, read timeout, dropped
+    connection, 5xx): ask the provider.
+
+    Found there: record its SID and status (it was sent). Not found: back to QUEUED for a
+    new attempt (or failed, when out of attempts). Only requests started longer ago than
+    any request can take are touched, and every write compares the claim that was read.
     """
     backend = backend or backends.get_sms_backend()
-    seconds = max(settings.SMS_STUCK_AFTER_SECONDS, 2 * settings.TWILIO_TIMEOUT_SECONDS)
-    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
-    fixed = 0
+    cutoff = timezone.now() - dt.timedelta(seconds=_in_flight_cutoff_seconds())
     stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN],
-                                   claimed_at__lt=cutoff, channel="sms") \
-        .select_related("send", "customer__branch").prefetch_related("customer__assets")
+                                   request_started_at__lt=cutoff, channel="sms") \
+        .select_related("send", "customer__branch").prefetch_related("customer__assets").order_by("request_started_at")
     templates = {}
+    fixed = 0
     for message in stuck.iterator(chunk_size=500):
         if message.send_id not in templates:
             templates[message.send_id] = compile_template(message.send.body)
         text = render(templates[message.send_id], _values(message.customer))
+        claim = Q(status=message.status, claim_token=message.claim_token,
+                  request_started_at=message.request_started_at)
         # Match on number *and* text, and never take a SID another row already holds: the
-        # customer may have had another message from us in the same minutes.
-        candidates = backend.find_sent(to=message.to, after=message.claimed_at - dt.timedelta(seconds=5), body=text)
-        taken = set(Message.objects.filter(provider_sid__in=candidates).values_list("provider_sid", flat=True))
-        sid = next((c for c in candidates if c not in taken), None)
-        if sid:
-            _record_accepted(message.send, message, text, backends.Accepted(sid=sid, status="sent"))
+        # customer may have had another message from us in the same minutes. The window
+        # starts before the first request (clock skew between us and the provider).
+        candidates = backend.find_sent(to=message.to, body=text,
+                                       after=(message.claimed_at or message.request_started_at)
+                                       - dt.timedelta(seconds=60))
+        taken = set(Message.objects.filter(provider_sid__in=[c.sid for c in candidates])
+                    .values_list("provider_sid", flat=True))
+        found = next((c for c in candidates if c.sid not in taken), None)
+        if found:
+            _record_accepted(message.send, message, text, found, token=None, claim=claim)
+        elif message.attempts >= settings.SMS_MAX_ATTEMPTS:
+            Message.objects.filter(claim, pk=message.pk).update(
+                status=Message.Status.FAILED, error_code=message.error_code or "unknown",
+                error_message=f"Gave up after {message.attempts} attempts; the provider has no such message",
+                updated_at=timezone.now())
         else:
-            Message.objects.filter(pk=message.pk, status=message.status).update(
-                status=Message.Status.QUEUED, updated_at=timezone.now())
+            Message.objects.filter(claim, pk=message.pk).update(
+                status=Message.Status.QUEUED, claim_token=None, request_started_at=None,
+                next_attempt_at=timezone.now() + _backoff(message.attempts), updated_at=timezone.now())
         fixed += 1
     return fixed
 
 
+def messages_refresh_status(*, backend=None, limit: int = 500) -> int:
+    """Messages that stay "sent" for long with no final status: fetch it from the provider
+    (a missed callback is never retried by Twilio). Each row is asked again at most every
+    SMS_STATUS_CHECK_AFTER_SECONDS, and only during the first two days."""
+    every = dt.timedelta(seconds=settings.SMS_STATUS_CHECK_AFTER_SECONDS)
+    now = timezone.now()
+    rows = list(Message.objects.filter(status=Message.Status.SENT, channel="sms", sent_at__lt=now - every,
+                                       sent_at__gt=now - dt.timedelta(days=2))
+                .filter(Q(status_checked_at__isnull=True) | Q(status_checked_at__lt=now - every))
+                .order_by("sent_at").values_list("pk", "provider_sid")[:limit])
+    if not rows:
+        return 0
+    backend = backend or backends.get_sms_backend()
+    Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(status_checked_at=now)
+    changed = 0
+    for _pk, sid in rows:
+        found = backend.fetch_status(sid=sid)
+        if found and PROVIDER_STATUS.get(found.status) not in (None, Message.Status.SENT):
+            changed += message_status_update(sid=sid, provider_status=found.status, error_code=found.error_code)
+    return changed
+
+
+SWEEP_LOCK = 0x52454C53  # "RELS": one sweep at a time across every worker
+
+
+def sweep_once(*, backend=None) -> dict | None:
+    """The periodic job: release expired claims, reconcile unknown outcomes, fetch missing
+    final statuses, drop old early callbacks, wake sends with due rows. Returns None when
+    another sweep holds the lock (beat fired twice, or queued sweeps arrive together)."""
+    from .tasks import send_dispatch_task
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SWEEP_LOCK])
+        if not cursor.fetchone()[0]:
+            return None
+    try:
+        released = messages_release_expired_claims()
+        reconciled = messages_reconcile_stuck(backend=backend)
+        refreshed = messages_refresh_status(backend=backend)
+        EarlyStatus.objects.filter(received_at__lt=timezone.now() - dt.timedelta(days=2)).delete()
+        sends_finish()
+        woken = 0
+        for send_id, busy in sends_due():
+            for _ in range(max(0, settings.SMS_DISPATCH_PARALLEL - busy)):
+                try:
+                    send_dispatch_task.apply_async((send_id,), expires=settings.SMS_SWEEP_SECONDS)
+                except Exception:  # broker down: the next sweep wakes it
+                    log.warning("Could not enqueue a dispatch task for send %s", send_id)
+                    break
+                woken += 1
+        return {"released": released, "reconciled": reconciled, "refreshed": refreshed, "woken": woken}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SWEEP_LOCK])
+
+
+def sends_finish() -> int:
+    """Running sends with no open row left are done (their last dispatch task may have
+    been lost with the broker before it could say so)."""
+    still_open = Message.objects.filter(send=OuterRef("pk"), status__in=OPEN_STATUSES)
+    return Send.objects.filter(status=Send.Status.RUNNING).exclude(Exists(still_open)).update(
+        status=Send.Status.DONE, updated_at=timezone.now())
+
+
+def sends_due() -> list[tuple[int, int]]:
+    """Running sends with rows due now, and how many claims they have in hand."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.id,
+                   (SELECT count(DISTINCT m.claim_token) FROM marketing_message m
+                    WHERE m.send_id = s.id AND m.status = 'sending' AND m.request_started_at IS NULL)
+            FROM marketing_send s
+            WHERE s.status = 'running' AND EXISTS (
+                SELECT 1 FROM marketing_message m WHERE m.send_id = s.id AND m.status = 'queued'
+                  AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= now()))
+            """)
+        return cursor.fetchall()
+
+
 # --- provider callbacks ----------------------------------------------------------------------
-def message_status_update(*, sid: str, provider_status: str, error_code: str = "") -> bool:
-    """Apply a status callback; never moves a message backwards. False for unknown SIDs."""
-    status = PROVIDER_STATUS.get(provider_status)
-    if status is None:
-        return Message.objects.filter(provider_sid=sid).exists()
+def _apply_status(sid: str, status: str, error_code: str) -> int:
     lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
     fields = {"status": status, "updated_at": timezone.now()}
     if error_code:
         fields["error_code"] = error_code[:16]
-    if Message.objects.filter(provider_sid=sid, status__in=lower).update(**fields):
+    return Message.objects.filter(provider_sid=sid, status__in=lower).update(**fields)
+
+
+def message_status_update(*, sid: str, provider_status: str, error_code: str = "") -> bool:
+    """Apply a status callback; never moves a message backwards.
+
+    A callback for a SID we have not saved yet (the provider called back before our
+    worker had the create answer, or the answer was lost and the row awaits
+    reconciliation) is kept as an EarlyStatus and applied when the SID is recorded.
+    Both sides write first and read second (this side: keep, then look for the SID; the
+    worker: commit the SID, then look for kept callbacks), so one of them always sees
+    the other. Returns False for a SID no message has (yet)."""
+    status = PROVIDER_STATUS.get(provider_status)
+    if status is None:
+        return Message.objects.filter(provider_sid=sid).exists()
+    if _apply_status(sid, status, error_code) or Message.objects.filter(provider_sid=sid).exists():
         return True
-    known = Message.objects.filter(provider_sid=sid).exists()
-    if not known:
-        log.info("Status callback for unknown message SID %s (%s)", sid, provider_status)
-    return known
+    EarlyStatus.objects.create(sid=sid, status=provider_status[:16], error_code=error_code[:16])
+    if Message.objects.filter(provider_sid=sid).exists():
+        _apply_early_statuses(sid)
+        return True
+    log.info("Status callback for a SID not recorded yet, kept: %s (%s)", sid, provider_status)
+    return False
+
+
+def _apply_early_statuses(sid: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM marketing_earlystatus WHERE sid = %s RETURNING status, error_code", [sid])
+        for provider_status, error_code in cursor.fetchall():
+            status = PROVIDER_STATUS.get(provider_status)
+            if status:
+                _apply_status(sid, status, error_code)
 
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"}

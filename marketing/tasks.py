@@ -1,32 +1,45 @@
 """Thin Celery tasks: load by id, call a service. Exactly-once lives in the database."""
 
-from celery import shared_task
+import logging
+import time
 
-from .models import Message, Send
-from .services import messages_reconcile_stuck, send_process_chunk
+from celery import shared_task
+from django.conf import settings
+
+from .services import send_process_chunk, sweep_once
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
 def send_dispatch_task(send_id: int) -> int:
-    """Work through a send chunk by chunk until nothing is due now."""
+    """Work through a send batch by batch until nothing is due now.
+
+    After SMS_DISPATCH_SLICE_SECONDS it hands over to a fresh copy of itself at the back
+    of the queue, so a long send never holds every pool thread and starves the sweeper
+    (whose beat entry expires if it waits too long).
+    """
+    deadline = time.monotonic() + settings.SMS_DISPATCH_SLICE_SECONDS
     total = 0
     while True:
         claimed = send_process_chunk(send_id=send_id)
         if not claimed:
             return total
         total += claimed
+        if time.monotonic() > deadline:
+            try:
+                send_dispatch_task.delay(send_id)
+            except Exception:  # broker down: the sweeper wakes the send when it is back
+                log.warning("Could not hand send %s over to a new dispatch task", send_id)
+            return total
 
 
 @shared_task
-def sends_sweep_task() -> int:
-    """Every minute (beat): reconcile stuck rows and wake sends with due rows.
+def sends_sweep_task() -> dict | None:
+    """Every SMS_SWEEP_SECONDS (beat): release lapsed claims, reconcile unknown outcomes,
+    fetch missing final statuses, wake sends with due rows. One at a time (an advisory
+    lock); the beat entry expires, so sweeps queued during an outage are dropped.
 
     A lost Redis message or a killed worker can delay a send, never lose it.
     """
-    messages_reconcile_stuck()
-    due = Send.objects.filter(status=Send.Status.RUNNING, messages__status=Message.Status.QUEUED).distinct()
-    woken = 0
-    for send_id in due.values_list("pk", flat=True):
-        send_dispatch_task.delay(send_id)
-        woken += 1
-    return woken
+    return sweep_once()

@@ -25,8 +25,9 @@ class Gateway:
     def configure(self, **config):
         return self._call("/_gateway/config", config)
 
-    def stats(self):
-        return self._call("/_gateway/stats")
+    def stats(self, detail=False):
+        """Counters; with ``detail``, also "statuses" {sid: status} and "final" {to: [[sid, status], ...]}."""
+        return self._call("/_gateway/stats?detail=1" if detail else "/_gateway/stats")
 
     def reset(self):
         self._call("/_gateway/reset", {})

@@ -1,15 +1,22 @@
 """``manage.py bench_sms``: the messaging pipeline at 10,000 and 100,000 recipients.
 
-For each size, against the local gateway (in this process, callbacks off):
+For each size, against the local gateway (in this process):
 - the bare twilio client in a tight loop (the ceiling for this machine and gateway);
 - ``send_create`` for that many customers: time until every message row exists;
-- one real Celery worker process (a pool of 4 threads) sending the batch: throughput, and its peak
-  memory (VmHWM) — which must not grow with the batch.
-Run through ``make bench-sms`` (the relasi_bench database, which ``make bench`` fills).
+- the production shape sending the batch: one thread-pool Celery worker process, one
+  beat (the sweeper), and with ``--faults`` a gunicorn (DEBUG off) receiving the
+  gateway's signed status callbacks. Reported: throughput, the worker's peak memory
+  (VmHWM, which must not grow with the batch), and the exactly-once audit against the
+  gateway: duplicates, missing, rows left open, rows whose SID or final status differs
+  from the gateway's.
+
+``--faults`` applies the issue-6 mix: 300 ms ± 100 ms latency, 2% accept-then-drop,
+10% 429, 5% 500, callbacks on. Run through ``make bench-sms`` (the relasi_bench database).
 """
 
 import os
-
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,9 +24,11 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import override_settings
+from django.urls import reverse
 
 from accounts.models import User
 from crm.celery import app as celery_app
@@ -30,24 +39,41 @@ from marketing.models import Message, Send
 
 SID, TOKEN = "ACbench00000000000000000000000000", "bench-token"
 ROOT = Path(settings.BASE_DIR)
+FAULTS = {"latency_ms": 300, "jitter_ms": 100, "drop_share": 0.02, "fail_share": 0.15,
+          "fail_with": [429, 429, 500], "callbacks": True, "delivery_delay_ms": 200}
+OPEN = ("queued", "sending", "unknown")
 
 
 def _peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
     return 0.0
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Command(BaseCommand):
-    help = "Benchmark an SMS batch through the local gateway with one worker process."
+    help = "Benchmark an SMS batch through the local gateway with the production worker shape."
 
     def add_arguments(self, parser):
         parser.add_argument("--sizes", default="10000,100000")
-        parser.add_argument("--bare", type=int, default=5000, help="Messages for the bare-client loop.")
+        parser.add_argument("--bare", type=int, default=5000, help="Messages for the bare-client loop (0: skip).")
+        parser.add_argument("--faults", action="store_true", help="Latency, lost answers, 429/500, callbacks.")
+        parser.add_argument("--concurrency", type=int, default=8, help="Worker threads (Procfile: 16).")
+        parser.add_argument("--parallel", type=int, default=6, help="Dispatch tasks per send.")
+        parser.add_argument("--stuck", type=int, default=20, help="SMS_STUCK_AFTER_SECONDS for the run.")
+        parser.add_argument("--timeout", type=float, default=5, help="TWILIO_TIMEOUT_SECONDS for the run.")
 
-    def handle(self, *args, sizes, bare, **opts):
+    def handle(self, *args, sizes, bare, faults, concurrency, parallel, stuck, timeout, **opts):
         sizes = [int(s) for s in sizes.split(",")]
         eligible = Customer.objects.filter(sms_consent=True, phone__startswith="+628")
         if eligible.count() < max(sizes):
@@ -55,70 +81,135 @@ class Command(BaseCommand):
         server = make_server("127.0.0.1", 0, SID, TOKEN)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         gateway = f"http://127.0.0.1:{server.server_address[1]}"
-        server.state.config["callbacks"] = False
+        web_port = _free_port()
+        public = f"http://127.0.0.1:{web_port}"
         broker = settings.REDIS_URL.rsplit("/", 1)[0] + "/3"  # its own broker database
         celery_app.conf.broker_url = broker
         celery_app._after_fork()
         twilio = dict(SMS_BACKEND="marketing.backends.TwilioBackend", TWILIO_ACCOUNT_SID=SID,
                       TWILIO_AUTH_TOKEN=TOKEN, TWILIO_FROM_NUMBER="+15005550006", TWILIO_API_BASE_URL=gateway,
-                      TWILIO_STATUS_CALLBACK_URL="", SMS_RATE_PER_SECOND=0, SMS_QUIET_HOURS="0-0")
-        with override_settings(**twilio):
-            bare_rate = self._bare(bare)
-        self.stdout.write(f"bare twilio client, tight loop: {bare_rate:,.0f} msg/s ({bare:,} messages)")
-        self.stdout.write("\n| recipients | rows created s | send s | msg/s | ratio to bare | worker peak RSS MB |")
-        self.stdout.write("|---|---|---|---|---|---|")
-        by = User.objects.filter(department="marketing").first()
-        for size in sizes:
-            server.state.reset()
-            server.state.config["callbacks"] = False
-            ids = list(eligible.order_by("id").values_list("id", flat=True)[:size])
+                      TWILIO_STATUS_CALLBACK_URL=public + reverse("marketing:twilio_status") if faults else "",
+                      SMS_RATE_PER_SECOND=0, SMS_QUIET_HOURS="0-0", SMS_DISPATCH_PARALLEL=parallel,
+                      SMS_STUCK_AFTER_SECONDS=stuck, TWILIO_TIMEOUT_SECONDS=timeout, SMS_SWEEP_SECONDS=5,
+                      PUBLIC_BASE_URL=public)
+        self.stdout.write(f"faults: {FAULTS if faults else 'none'}; worker threads {concurrency}, "
+                          f"{parallel} dispatch tasks per send, lease/stuck {stuck} s, timeout {timeout} s")
+        bare_rate = 0.0
+        if bare:
+            server.state.config.update(FAULTS if faults else {}, callbacks=False)
             with override_settings(**twilio):
-                start = time.perf_counter()
-                send = services.send_create(idempotency_key=f"bench-{size}-{time.time()}", channel="sms",
-                                            name=f"Bench {size}", body="Halo {{ first_name }}, servis {{ vehicle_plate }}.",
-                                            customers=Customer.objects.filter(id__in=ids), by=by)
-                created = time.perf_counter() - start
-            worker, elapsed = self._run_worker(send, broker, gateway, twilio)
-            accepted = server.state.accepted
-            dupes = sum(1 for n in accepted.values() if n > 1)
-            rate = size / elapsed
-            self.stdout.write(f"| {size:,} | {created:.1f} | {elapsed:.1f} | {rate:,.0f} | {rate / bare_rate:.2f} | "
-                              f"{worker:.0f} |")
-            if len(accepted) != send.recipients or dupes:
-                raise CommandError(f"exactly-once broken: {len(accepted)} accepted of {send.recipients}, {dupes} dupes")
-            Message.objects.filter(send=send).delete()
-            Send.objects.filter(pk=send.pk).delete()
+                bare_rate = self._bare(bare, faults)
+            self.stdout.write(f"bare twilio client, tight loop: {bare_rate:,.1f} msg/s ({bare:,} messages)")
+        self.stdout.write("\n| recipients | rows created s | send s | msg/s | ratio to bare | worker peak RSS MB "
+                          "| duplicates | missing | left open | wrong SID/status | gateway: dropped, 429/500, "
+                          "500 after accept |")
+        self.stdout.write("|---|---|---|---|---|---|---|---|---|---|---|")
+        by = User.objects.filter(department="marketing").first()
+        env = self._env(broker, twilio)
+        web = self._start_web(env, web_port) if faults else None
+        try:
+            for size in sizes:
+                server.state.reset()
+                server.state.config.update(FAULTS if faults else {"callbacks": False})
+                ids = list(eligible.order_by("id").values_list("id", flat=True)[:size])
+                with override_settings(**twilio):
+                    start = time.perf_counter()
+                    send = services.send_create(
+                        idempotency_key=f"bench-{size}-{time.time()}", channel="sms", name=f"Bench {size}",
+                        body="Halo {{ first_name }}, servis {{ vehicle_plate }}.",
+                        customers=Customer.objects.filter(id__in=ids), by=by)
+                    created = time.perf_counter() - start
+                peak, elapsed = self._run(send, env, concurrency, settle=faults)
+                audit = self._audit(server, send)
+                rate = size / elapsed
+                stats = server.state
+                self.stdout.write(
+                    f"| {size:,} | {created:.1f} | {elapsed:.1f} | {rate:,.1f} | "
+                    f"{rate / bare_rate if bare_rate else 0:.2f} | {peak:.0f} | {audit['duplicates']} | "
+                    f"{audit['missing']} | {audit['open']} | {audit['wrong']} | "
+                    f"{stats.dropped}, {stats.failed}, {stats.error_after_accept} |")
+                if any(audit.values()):
+                    raise CommandError(f"exactly-once broken: {audit}")
+                Message.objects.filter(send=send).delete()
+                Send.objects.filter(pk=send.pk).delete()
+        finally:
+            if web:
+                os.killpg(web.pid, signal.SIGTERM)
+                web.wait()
 
-    def _bare(self, count: int) -> float:
+    def _bare(self, count: int, faults: bool) -> float:
+        """The bare client, sequential, retrying nothing (a fault just moves on)."""
         from marketing.backends import TwilioBackend
 
         backend = TwilioBackend()
         start = time.perf_counter()
         for i in range(count):
-            backend.client.messages.create(to=f"+6281999{i:06d}", from_="+15005550006", body="Halo bench")
+            try:
+                backend.client.messages.create(to=f"+6281999{i:06d}", from_="+15005550006", body="Halo bench")
+            except Exception:
+                if not faults:
+                    raise
         return count / (time.perf_counter() - start)
 
-    def _run_worker(self, send, broker, gateway, twilio) -> tuple[float, float]:
+    def _env(self, broker, twilio) -> dict:
         db = connection.settings_dict
-        env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-               "REDIS_URL": broker, **{k: str(v) for k, v in twilio.items()}}
+        return {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+                "REDIS_URL": broker, "CACHE_URL": broker.rsplit("/", 1)[0] + "/4",
+                **{k: str(v) for k, v in twilio.items()}}
+
+    def _start_web(self, env, port):
+        """The production web server (DEBUG off) for the gateway's status callbacks."""
+        web_env = {**env, "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnop",
+                   "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false"}
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "crm.wsgi", "--bind", f"127.0.0.1:{port}",
+                                 "--workers", "3", "--threads", "4", "--log-level", "warning"],
+                                cwd=ROOT, env=web_env, start_new_session=True)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return proc
+            except OSError:
+                time.sleep(0.1)
+        raise CommandError("gunicorn did not start")
+
+    def _run(self, send, env, concurrency, *, settle) -> tuple[float, float]:
+        """Worker + beat until the send is done (and, with callbacks, every status final)."""
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool", "threads", "--concurrency", "4",
-                                 "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                                cwd=ROOT, env=env)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool", "threads", "--concurrency",
+             str(concurrency), "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, start_new_session=True)
+        beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "crm", "beat", "-l", "warning",
+                                 "--pidfile="], cwd=ROOT, env=env, start_new_session=True)
         peak = 0.0
         try:
             while True:
-                time.sleep(0.5)
-                peak = max(peak, _peak_rss_mb(proc.pid))
+                time.sleep(1)
+                peak = max(peak, _peak_rss_mb(worker.pid))
                 send.refresh_from_db()
-                if send.status == Send.Status.DONE:
+                if send.status == Send.Status.DONE and not (
+                        settle and Message.objects.filter(send=send, status="sent").exists()):
                     return peak, time.perf_counter() - start
-                if proc.poll() is not None:
+                if worker.poll() is not None:
                     raise CommandError("the worker died")
         finally:
-            proc.terminate()
-            proc.wait()
+            for proc in (worker, beat):
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait()
 
-
-
+    def _audit(self, server, send) -> dict:
+        """Every recipient accepted once at the gateway; every row final, with its SID and status."""
+        with server.state.lock:
+            final = server.state.final_by_to()
+        duplicates = sum(1 for v in final.values() if len(v) > 1)
+        rows = Message.objects.filter(send=send).values_list("to", "provider_sid", "status")
+        missing = open_ = wrong = 0
+        for to, sid, status in rows.iterator(chunk_size=5000):
+            if status in OPEN:
+                open_ += 1
+            got = final.get(to)
+            if not got:
+                missing += status != "failed"
+            elif [sid, status] not in got:
+                wrong += 1
+        return {"duplicates": duplicates, "missing": missing, "open": open_, "wrong": wrong}
