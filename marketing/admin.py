@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.admin import AUDIT_FIELDS, BranchScopedAdmin, NulSafeSearchAdmin
 
 from . import services
-from .models import Message, Send
+from .models import EarlyStatus, Message, Send
 
 
 @admin.register(Send)
@@ -41,4 +41,20 @@ class MessageAdmin(BranchScopedAdmin):
     search_fields = ("=to", "=provider_sid")
     list_select_related = ("customer", "send")
     raw_id_fields = ("customer", "send")
-    readonly_fields = AUDIT_FIELDS + ("provider_sid", "attempts", "claimed_at", "sent_at", "status")
+    readonly_fields = AUDIT_FIELDS + ("provider_sid", "attempts", "claim_token", "claimed_at", "lease_until",
+                                      "request_started_at", "sent_at", "status_checked_at", "status")
+
+
+@admin.register(EarlyStatus)
+class EarlyStatusAdmin(NulSafeSearchAdmin):
+    """Status callbacks waiting for their SID to be recorded: read-only evidence."""
+
+    list_display = ("received_at", "sid", "status", "error_code")
+    search_fields = ("=sid",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
