@@ -6,8 +6,13 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from phonenumbers import PhoneMetadata, PhoneNumberType
 
-_SMS_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+# The one rule for "can this number take SMS": phonenumbers' type is one of these. Fixed
+# lines cannot (Twilio answers 21614), nor can toll-free, premium or shared-cost numbers.
+# ``is_sms_capable`` applies it in Python and ``sms_capable_sql`` in the database, both
+# from the same phonenumbers metadata.
+SMS_NUMBER_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def normalize_phone(raw: str) -> str:
@@ -36,12 +41,86 @@ def normalize_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _parse_e164(e164: str):
+    try:
+        return phonenumbers.parse(e164, None) if e164 else None
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def is_sms_capable(e164: str) -> bool:
-    """Fixed lines cannot receive SMS (Twilio answers 21614); keep them out up front."""
-    if not e164:
-        return False
-    number = phonenumbers.parse(e164, None)
-    return phonenumbers.number_type(number) in _SMS_TYPES
+    """Can this stored (E.164) number receive SMS: a valid mobile number (see SMS_NUMBER_TYPES)."""
+    number = _parse_e164(e164)
+    return bool(number) and phonenumbers.is_valid_number(number) and \
+        phonenumbers.number_type(number) in SMS_NUMBER_TYPES
+
+
+def is_landline(e164: str) -> bool:
+    number = _parse_e164(e164)
+    return bool(number) and phonenumbers.number_type(number) == PhoneNumberType.FIXED_LINE
+
+
+# Number types checked before fixed line and mobile, in phonenumbers' own order: a number
+# matching one of them is of that type, whatever else it matches.
+_TYPES_BEFORE_MOBILE = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+                        "voicemail")
+
+
+def sms_country_prefix() -> str:
+    """"+62": the country code whose numbers ``sms_capable_sql`` decides in the database."""
+    return f"+{phonenumbers.country_code_for_region(settings.PHONE_DEFAULT_REGION)}"
+
+
+def _desc_sql(column: str, prefix: str, desc) -> tuple[str, list]:
+    """phonenumbers' _is_number_matching_desc as SQL: possible length, then a full match."""
+    if desc is None or not desc.national_number_pattern:
+        return "FALSE", []
+    sql, params = f"{column} ~ %s", [f"^{re.escape(prefix)}(?:{desc.national_number_pattern})$"]
+    if desc.possible_length:  # first: far cheaper than the pattern
+        sql = f"char_length({column}) = ANY(%s) AND {sql}"
+        params.insert(0, [n + len(prefix) for n in desc.possible_length])
+    return f"({sql})", params
+
+
+def sms_capable_sql(column: str, *, also: list[str] | tuple[str, ...] = ()) -> tuple[str, list]:
+    """``is_sms_capable`` as a SQL condition on an E.164 column, for sends to many customers.
+
+    Numbers with the home country code (``sms_country_prefix()``) are decided in the
+    database by phonenumbers' own type rules and patterns for that country, compiled to
+    PostgreSQL regular expressions. A number with another country code is true only when
+    listed in ``also``: decide those few with ``is_sms_capable`` (select them with
+    ``sms_undecided_sql``). Returns ``(sql, params)`` with ``%s`` placeholders.
+
+    Exact for a country code of one region, as +62 (a test compares the two on thousands of
+    numbers); for a shared code such as +1, a number counts when it is a mobile in any of
+    the code's regions.
+    """
+    prefix = sms_country_prefix()
+    country_code = int(prefix[1:])
+    branches, params = [], []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        meta = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+        if meta is None:
+            continue
+        # FIXED_LINE_OR_MOBILE when both patterns are the same; MOBILE or FIXED_LINE_OR_MOBILE
+        # when the mobile pattern matches (with or without the fixed-line one). Tested first:
+        # it is the test most numbers that cannot take SMS fail.
+        parts = [_desc_sql(column, prefix, meta.fixed_line if meta.same_mobile_and_fixed_line_pattern
+                           else meta.mobile)]
+        parts.append(_desc_sql(column, prefix, meta.general_desc))  # valid at all
+        parts += [(f"NOT {sql}", p) for sql, p in
+                  (_desc_sql(column, prefix, getattr(meta, kind)) for kind in _TYPES_BEFORE_MOBILE)
+                  if sql != "FALSE"]
+        branches.append("(" + " AND ".join(sql for sql, _p in parts) + ")")
+        params += [x for _sql, p in parts for x in p]
+    branches.append(f"{column} = ANY(%s)")
+    params.append(list(also))
+    return "(" + " OR ".join(branches) + ")", params
+
+
+def sms_undecided_sql(column: str) -> tuple[str, list]:
+    """Numbers ``sms_capable_sql`` leaves to ``is_sms_capable``: another country code."""
+    return f"({column} <> '' AND {column} NOT LIKE %s)", [sms_country_prefix() + "%"]
 
 
 def format_phone_national(e164: str) -> str:

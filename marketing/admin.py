@@ -8,14 +8,16 @@ from .models import EarlyStatus, Message, Send
 
 
 @admin.register(Send)
-class SendAdmin(NulSafeSearchAdmin):
+class SendAdmin(BranchScopedAdmin):
+    """Branch staff see their branch's sends (a send is filed under its creator's branch)."""
+
+    customer_path = ""  # a send carries its own branch
     list_display = ("name", "channel", "purpose", "status", "recipients", "branch", "created_by", "created_at")
     list_filter = ("channel", "purpose", "status")
     search_fields = ("name", "=idempotency_key")
     list_select_related = ("branch", "created_by")
     raw_id_fields = ("created_by", "branch")
     readonly_fields = AUDIT_FIELDS + ("idempotency_key", "recipients", "skipped", "status")
-    show_full_result_count = False
     actions = ["pause", "resume", "cancel"]
 
     @admin.action(description=_("Pause the selected sends"))

@@ -67,10 +67,6 @@ def classify_request_error(exc: Exception) -> Exception:
     return UnknownOutcome(f"{type(exc).__name__}: {exc}"[:300])
 
 
-# Twilio error codes that will not change on retry (FACTS.md).
-PERMANENT_CODES = {21211, 21408, 21610, 21614, 30005, 30006, 30007}
-
-
 class DevelopmentBackend:
     """Keeps messages in Relasi's own Outbox page: nothing leaves the machine."""
 

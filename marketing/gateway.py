@@ -47,8 +47,10 @@ drop, slow, error_after_accept; at most one applies to a request.
 
 ``GET /_gateway/stats`` returns {"accepted": {to: count}, "requests": n, "failed": n,
 "dropped": n, "slow": n, "error_after_accept": n}; ``GET /_gateway/stats?detail=1`` adds
-"statuses": {sid: status} and "final": {to: [[sid, status], ...]} (each accepted message's status,
-per recipient, in acceptance order). ``accepted`` counts every accepted message, including
+"statuses": {sid: status}, "final": {to: [[sid, status], ...]} (each accepted message's status,
+per recipient, in acceptance order) and "times": [t, ...] (when each accepted message's
+request arrived, before any simulated latency, in seconds since the epoch; in acceptance
+order), which shows how many requests a client really sent per second. ``accepted`` counts every accepted message, including
 the dropped, slow and error-after-accept ones; ``failed`` counts only refused requests.
 Run it with ``manage.py twilio_gateway``.
 """
@@ -214,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             if detail:
                 payload["statuses"] = {m["sid"]: m["status"] for m in state.messages}
                 payload["final"] = state.final_by_to()
+                payload["times"] = [m["_arrived"] for m in state.messages]
         self._json(200, payload)
 
     def _list(self, path: str, query: dict):
@@ -254,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
         self._create()
 
     def _create(self):
+        arrived = time.time()
         state = self.state
         form = self._form()
         config = state.config
@@ -293,7 +297,7 @@ class Handler(BaseHTTPRequestHandler):
                 "date_created": _twilio_date(now), "date_sent": None, "date_updated": _twilio_date(now),
                 "error_code": None, "error_message": None, "price": None, "price_unit": "USD",
                 "api_version": "2010-04-01", "uri": f"/2010-04-01/Accounts/{state.account_sid}/Messages/{sid}.json",
-                "_created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "_created": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "_arrived": arrived,
             }
             answer = _public(message)  # what create answers: "queued"
             message.update(status=final, error_code=error_code,

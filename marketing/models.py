@@ -69,6 +69,9 @@ class Message(TimeStampedModel):
         UNDELIVERED = "undelivered", _("Undelivered")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        # An email request that never answered: email backends keep no record to ask, so
+        # it is not resent by itself (it may have gone out); staff may retry it.
+        UNRESOLVED = "unresolved", _("Outcome unknown (not retried)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="messages")

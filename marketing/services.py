@@ -16,18 +16,23 @@ import logging
 import time
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
+from crm.models import Channel as ConsentChannel
 from crm.models import Customer, Interaction
-from crm.services import interaction_record
+from crm.phone import is_sms_capable, sms_capable_sql, sms_undecided_sql
+from crm.services import interaction_record, staff_department
 
 from . import backends
 from .models import EarlyStatus, Message, Send
@@ -43,15 +48,29 @@ STATUS_RANK = {
 PROVIDER_STATUS = {"accepted": "sent", "scheduled": "sent", "queued": "sent", "sending": "sent", "sent": "sent",
                    "delivered": "delivered", "read": "delivered", "undelivered": "undelivered",
                    "failed": "failed", "canceled": "failed"}
+# Rows that keep their send running; every other status is final (UNRESOLVED included).
 OPEN_STATUSES = (Message.Status.QUEUED, Message.Status.SENDING, Message.Status.UNKNOWN)
 FINAL_FAILED = (Message.Status.UNDELIVERED, Message.Status.FAILED)
+
+
+class Skipped:
+    """Why a customer of the audience got no message: the keys of ``Send.skipped``."""
+
+    NO_CONSENT = "no_consent"  # never gave consent for the channel
+    OPTED_OUT = "opted_out"  # withdrew it themselves (an SMS STOP, or the carrier says unsubscribed)
+    NOT_MOBILE = "not_mobile"  # SMS: no number that can receive SMS (none, or a landline)
+    NO_EMAIL = "no_email"  # email: no address
 
 
 # --- creating a send ---------------------------------------------------------------------
 def send_create(*, idempotency_key: str, channel: str, name: str, body: str, customers, by: User | None,
                 purpose: str = Send.Purpose.MARKETING, subject: str = "", department: str | None = None) -> Send:
-    """One template to many customers as one send. Same key again = the same send, unchanged."""
-    compile_template(body)  # refuse a bad template before anything is written
+    """One template to many customers as one send. Same key again = the same send, unchanged.
+
+    ``customers`` is a Customer queryset or an iterable of customer ids (ints). An empty
+    audience gives a finished send (done) with no recipients."""
+    audience = _audience(customers)  # refuse a wrong audience before anything is written
+    compile_template(body)  # and a bad template
     if subject:
         compile_template(subject)
     existing = Send.objects.filter(idempotency_key=idempotency_key).first()
@@ -61,17 +80,35 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
         send, created = Send.objects.get_or_create(
             idempotency_key=idempotency_key,
             defaults={"channel": channel, "purpose": purpose, "name": name, "body": body, "subject": subject,
-                      "department": department or (by.department if by and by.department else "marketing"),
+                      "department": department or staff_department(by),
                       "branch": by.branch if by else None, "created_by": by},
         )
         if not created:  # two requests at once: the other one made it
             return send
-        audience = customers if hasattr(customers, "query") else Customer.objects.filter(pk__in=list(customers))
         send.recipients, send.skipped = _create_messages(send, audience.order_by().values("id"))
-        send.status = Send.Status.RUNNING
+        # Nothing to send (an empty audience, or everyone skipped): finished at once.
+        send.status = Send.Status.RUNNING if send.recipients else Send.Status.DONE
         send.save(update_fields=["recipients", "skipped", "status", "updated_at"])
-    _dispatch_on_commit(send)
+    if send.recipients:
+        _dispatch_on_commit(send)
     return send
+
+
+def _audience(customers) -> QuerySet:
+    """The audience as a Customer queryset; anything else is refused (its ids are not customer ids)."""
+    if isinstance(customers, QuerySet):
+        if not issubclass(customers.model, Customer):
+            raise TypeError(f"send_create needs customers: a Customer queryset or customer ids, "
+                            f"not a {customers.model.__name__} queryset (its ids are not customer ids).")
+        return customers
+    if isinstance(customers, (str, bytes, dict)) or not isinstance(customers, Iterable):
+        raise TypeError(f"send_create needs customers: a Customer queryset or an iterable of customer ids, "
+                        f"not {type(customers).__name__}.")
+    ids = list(customers)
+    wrong = next((x for x in ids if not isinstance(x, int) or isinstance(x, bool)), None)
+    if wrong is not None:
+        raise TypeError(f"send_create needs customer ids as ints (or a Customer queryset), got {wrong!r}.")
+    return Customer.objects.filter(pk__in=ids)
 
 
 def _dispatch_on_commit(send: Send) -> None:
@@ -93,37 +130,50 @@ def _dispatch_on_commit(send: Send) -> None:
 
 def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
     """Insert one QUEUED row per eligible customer in one statement; count the rest by reason."""
-    ids_sql, ids_params = audience_ids.query.sql_with_params()
-    if send.channel == Send.Channel.SMS:
-        address, consent = "c.phone", "c.sms_consent"
-        # Indonesian mobiles are +628…; fixed lines cannot take SMS (Twilio 21614).
-        reachable = "c.phone LIKE '+628%%'"
-    else:
-        address, consent, reachable = "c.email", "c.email_consent", "c.email <> ''"
+    try:
+        ids_sql, ids_params = audience_ids.query.sql_with_params()
+    except EmptyResultSet:  # Django knows the audience is empty (none(), pk__in=[]): no SQL to run
+        return 0, {}
+    channel = ConsentChannel(send.channel).value
+    consent, source = f"c.{channel}_consent", f"c.{channel}_consent_source"
     with connection.cursor() as cursor:
+        if send.channel == Send.Channel.SMS:
+            address, unreachable_reason = "c.phone", Skipped.NOT_MOBILE
+            # The database decides home-country numbers; the few others are checked here.
+            undecided, undecided_params = sms_undecided_sql("c.phone")
+            cursor.execute(f"SELECT DISTINCT c.phone FROM crm_customer c "
+                           f"WHERE c.id IN ({ids_sql}) AND {consent} AND {undecided}", [*ids_params, *undecided_params])
+            reachable, reachable_params = sms_capable_sql(
+                "c.phone", also=[phone for (phone,) in cursor.fetchall() if is_sms_capable(phone)])
+        else:
+            address, unreachable_reason = "c.email", Skipped.NO_EMAIL
+            reachable, reachable_params = "c.email <> ''", []
+        # One statement, so the counts and the rows come from the same snapshot of consents.
         cursor.execute(
             f"""
-            SELECT count(*) FILTER (WHERE NOT {consent}),
-                   count(*) FILTER (WHERE {consent} AND NOT ({reachable}))
-            FROM crm_customer c WHERE c.id IN ({ids_sql})
+            WITH audience AS MATERIALIZED (
+                SELECT c.id, {address} AS address, {consent} AS consent,
+                       {source} = ANY(%s) AS opted_out, ({consent} AND {reachable}) AS sendable
+                FROM crm_customer c WHERE c.id IN ({ids_sql})
+            ), created AS (
+                INSERT INTO marketing_message (public_id, created_at, updated_at, send_id, customer_id, channel,
+                                               "to", body, segments, status, attempts, error_code, error_message)
+                SELECT gen_random_uuid(), now(), now(), %s, a.id, %s, a.address, '', 0, 'queued', 0, '', ''
+                FROM audience a WHERE a.sendable
+                ON CONFLICT (send_id, customer_id) DO NOTHING
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM created),
+                   count(*) FILTER (WHERE NOT consent AND NOT opted_out),
+                   count(*) FILTER (WHERE NOT consent AND opted_out),
+                   count(*) FILTER (WHERE consent AND NOT sendable)
+            FROM audience
             """,
-            ids_params,
+            [list(OPT_OUT_SOURCES), *reachable_params, *ids_params, send.pk, send.channel],
         )
-        no_consent, unreachable = cursor.fetchone()
-        cursor.execute(
-            f"""
-            INSERT INTO marketing_message (public_id, created_at, updated_at, send_id, customer_id, channel, "to",
-                                           body, segments, status, attempts, error_code, error_message)
-            SELECT gen_random_uuid(), now(), now(), %s, c.id, %s, {address}, '', 0, 'queued', 0, '', ''
-            FROM crm_customer c
-            WHERE c.id IN ({ids_sql}) AND {consent} AND {reachable}
-            ON CONFLICT (send_id, customer_id) DO NOTHING
-            """,
-            [send.pk, send.channel, *ids_params],
-        )
-        created = cursor.rowcount
-    skipped = {k: v for k, v in {"no_consent": no_consent, "unreachable": unreachable}.items() if v}
-    return created, skipped
+        created, no_consent, opted_out, unreachable = cursor.fetchone()
+    counts = {Skipped.NO_CONSENT: no_consent, Skipped.OPTED_OUT: opted_out, unreachable_reason: unreachable}
+    return created, {k: v for k, v in counts.items() if v}
 
 
 def message_send_one(*, customer: Customer, channel: str, body: str, by: User | None, key: str,
@@ -147,9 +197,11 @@ def send_pause(*, send: Send) -> None:
 
 
 def send_resume(*, send: Send) -> None:
-    if Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=Send.Status.RUNNING):
-        send.refresh_from_db()
-        _dispatch_on_commit(send)
+    """Running again, and its dispatch tasks enqueued when that commits (both or neither)."""
+    with transaction.atomic():
+        if Send.objects.filter(pk=send.pk, status=Send.Status.PAUSED).update(status=Send.Status.RUNNING):
+            send.refresh_from_db()
+            _dispatch_on_commit(send)
 
 
 def send_cancel(*, send: Send) -> int:
@@ -256,8 +308,19 @@ def _attempt_start(message_id: int, token: uuid.UUID) -> int | None:
     return row[0] if row else None
 
 
+# Next free send slot, shared by every worker: slots are 1/rate apart on Redis's clock
+# (one clock for all machines), so no second, wherever it starts, holds more than `rate`.
+_NEXT_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', 60000)
+return tostring(slot - now)
+"""
+
+
 def _throttle() -> None:
-    """A token bucket shared by every worker (Celery's rate_limit is per worker).
+    """A rate limit shared by every worker (Celery's rate_limit is per worker).
 
     Redis down (a broker outage) is waited out rather than raised: the rows this task
     holds stay claimed under their lease, and sending resumes where it stopped."""
@@ -266,20 +329,18 @@ def _throttle() -> None:
         return
     deadline = time.monotonic() + _lease_seconds()
     while True:
-        second = int(time.time())
-        key = f"sms-rate:{second}"
         try:
-            cache.add(key, 0, timeout=5)
-            used = cache.incr(key)
+            client = cache._cache.get_client(write=True)
+            wait = float(client.eval(_NEXT_SLOT, 1, cache.make_key("sms-rate:next-slot"), repr(1 / rate)))
         except Exception:
             if time.monotonic() > deadline:
                 raise
             log.warning("Rate limiter unreachable (Redis down?); waiting")
             time.sleep(1)
             continue
-        if used <= rate:
-            return
-        time.sleep(max(0.0, second + 1 - time.time()))
+        if wait > 0:
+            time.sleep(wait)
+        return
 
 
 def _values(customer: Customer) -> dict[str, str]:
@@ -340,8 +401,8 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
                 # The carrier says this number unsubscribed (a STOP we never saw): honour it.
                 from crm.services import customer_update
 
-                customer_update(customer=message.customer, by=None, consents={"sms": False},
-                                consent_source="twilio-21610")
+                customer_update(customer=message.customer, by=None, consents={ConsentChannel.SMS.value: False},
+                                consent_source=OPT_OUT_CARRIER)
         except backends.UnknownOutcome as exc:
             Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
                 status=Message.Status.UNKNOWN, error_message=str(exc)[:300], updated_at=timezone.now())
@@ -469,6 +530,44 @@ def messages_reconcile_stuck(*, backend=None) -> int:
     return fixed
 
 
+def messages_email_unresolved() -> int:
+    """Email requests with no known outcome (the worker died or hung mid-request) get an end.
+
+    Django's email backends keep no record to ask, so unlike an SMS such a row cannot be
+    reconciled, and resending it blindly could deliver it twice. Once no request can still
+    be in flight it becomes UNRESOLVED, a final state shown as such (its send can finish);
+    staff may send it again with ``message_retry``."""
+    cutoff = timezone.now() - dt.timedelta(seconds=_in_flight_cutoff_seconds())
+    return Message.objects.filter(channel=Send.Channel.EMAIL, request_started_at__lt=cutoff,
+                                  status__in=[Message.Status.SENDING, Message.Status.UNKNOWN]).update(
+        status=Message.Status.UNRESOLVED, claim_token=None, lease_until=None, updated_at=timezone.now())
+
+
+def message_retry(*, message: Message, by: User | None) -> Message:
+    """Staff decided to send a message whose outcome is unknown again (it may arrive twice).
+
+    The row goes back to the queue and its send runs again; a late answer of the first
+    request, if one still comes, is kept instead of the resend (see _record_accepted)."""
+    with transaction.atomic():
+        send = Send.objects.select_for_update().get(pk=message.send_id)
+        if send.status == Send.Status.CANCELLED:
+            raise ValidationError(_("This send was cancelled: its messages are not sent again."), code="cancelled")
+        now = timezone.now()
+        if not Message.objects.filter(pk=message.pk, status=Message.Status.UNRESOLVED).update(
+                status=Message.Status.QUEUED, claim_token=None, claimed_at=None, lease_until=None,
+                request_started_at=None, next_attempt_at=None, updated_at=now):
+            raise ValidationError(_("Only a message whose outcome is unknown can be sent again."),
+                                  code="not_unresolved")
+        if send.status == Send.Status.DONE:
+            Send.objects.filter(pk=send.pk).update(status=Send.Status.RUNNING, updated_at=now)
+            send.status = Send.Status.RUNNING
+        log.info("Message %s (outcome unknown) requeued by %s", message.pk, by.email if by else "the system")
+        if send.status == Send.Status.RUNNING:
+            _dispatch_on_commit(send)
+    message.refresh_from_db()
+    return message
+
+
 def messages_refresh_status(*, backend=None, limit: int = 500) -> int:
     """Messages that stay "sent" for long with no final status: fetch it from the provider
     (a missed callback is never retried by Twilio). Each row is asked again at most every
@@ -507,6 +606,7 @@ def sweep_once(*, backend=None) -> dict | None:
     try:
         released = messages_release_expired_claims()
         reconciled = messages_reconcile_stuck(backend=backend)
+        messages_email_unresolved()  # before sends_finish: an email with no answer must not keep its send open
         refreshed = messages_refresh_status(backend=backend)
         EarlyStatus.objects.filter(received_at__lt=timezone.now() - dt.timedelta(days=2)).delete()
         sends_finish()
@@ -593,6 +693,19 @@ STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QU
 START_WORDS = {"START", "MULAI"}
 
 
+def _keyword_source(word: str) -> str:
+    return f"sms-{word.lower()}"
+
+
+# The consent sources written when customers withdraw consent themselves: an SMS STOP, or
+# the carrier telling us the number unsubscribed. A consent that is off with one of these
+# as its source was withdrawn. Off with any other source it counts as not given: the
+# consent stamp (``<channel>_consent_at``) is written for a first "no" too, so a
+# withdrawal that staff recorded by unticking the box looks the same as a refusal.
+OPT_OUT_CARRIER = "twilio-21610"
+OPT_OUT_SOURCES = frozenset({*(_keyword_source(w) for w in STOP_WORDS), OPT_OUT_CARRIER})
+
+
 def sms_inbound(*, from_number: str, body: str) -> str:
     """An SMS from a customer: opt-out/in keywords change consent, anything else is logged."""
     from crm.services import customer_update
@@ -601,8 +714,8 @@ def sms_inbound(*, from_number: str, body: str) -> str:
     word = body.strip().upper()
     if word in STOP_WORDS or word in START_WORDS:
         for customer in customers:
-            customer_update(customer=customer, by=None, consents={"sms": word in START_WORDS},
-                            consent_source=f"sms-{word.lower()}")
+            customer_update(customer=customer, by=None, consents={ConsentChannel.SMS.value: word in START_WORDS},
+                            consent_source=_keyword_source(word))
         return "opt-in" if word in START_WORDS else "opt-out"
     for customer in customers:
         interaction_record(customer=customer, kind=Interaction.Kind.SMS, channel=Interaction.Channel.SMS,

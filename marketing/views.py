@@ -35,8 +35,8 @@ def outbox(request):
 
 @require_POST
 @staff_view("marketing.add_send")
-def customer_sms_send(request, public_id):
-    customer = customer_get_for_user(request.user, public_id)
+def customer_sms_send(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id)
     form = SmsForm(request.POST)
     if form.is_valid():
         try:
@@ -50,10 +50,22 @@ def customer_sms_send(request, public_id):
             if send.recipients:
                 messages.success(request, _("SMS queued."))
             else:
-                messages.warning(request, _("Not sent: the customer has no SMS consent or no mobile number."))
+                messages.warning(request, _sms_not_sent(send, customer))
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(customer)
+
+
+def _sms_not_sent(send: Send, customer) -> str:
+    """Why a one-customer SMS went to no one, in the words of the reason counted on the send."""
+    reasons = {
+        services.Skipped.OPTED_OUT: _("Not sent: %(name)s has withdrawn SMS consent."),
+        services.Skipped.NO_CONSENT: _("Not sent: %(name)s has not given SMS consent."),
+        services.Skipped.NOT_MOBILE: _("Not sent: %(name)s has no mobile number (a landline cannot receive SMS)."),
+    }
+    reason = next((reasons[key] for key in reasons if send.skipped.get(key)),
+                  _("Not sent: %(name)s cannot receive SMS."))
+    return reason % {"name": customer.name}
 
 
 def _signature_ok(request) -> bool:

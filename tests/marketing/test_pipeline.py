@@ -42,7 +42,7 @@ def test_it_sends_each_consenting_mobile_customer_exactly_once(gateway, audience
                                     body="Halo {{ first_name }} {{ vehicle_plate }}", customers=audience, by=sales_a)
     assert len(callbacks) == 1  # the dispatch task is enqueued after commit
     assert send.recipients == 5
-    assert send.skipped == {"no_consent": 1, "unreachable": 1}
+    assert send.skipped == {"no_consent": 1, "not_mobile": 1}
     _drain(send)
     assert gateway.stats()["accepted"] == {f"+62812000000{i:02d}": 1 for i in range(5)}
     first = Message.objects.get(send=send, to="+6281200000000")

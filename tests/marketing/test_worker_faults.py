@@ -10,7 +10,7 @@ from marketing import services
 from marketing.models import Message, Send
 from marketing.tasks import sends_sweep_task
 
-from .workers import redis_server, worker, worker_env  # noqa: F401 (fixtures)
+from .workers import accepted_total, redis_server, wait_until, worker, worker_env  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 BATCH = 2000
@@ -29,24 +29,38 @@ def batch(branch_a, sales_a):
     return Customer.objects.filter(branch=branch_a, name__startswith="Massal")
 
 
-def _wait(send, *, timeout=120, sweep=True, during=None):
-    """Wait for the send to finish, running the beat sweeper as beat would (every 2 s here)."""
-    deadline, last_sweep = time.monotonic() + timeout, 0.0
-    while time.monotonic() < deadline:
+def _counts(send):
+    return {s: Message.objects.filter(send=send, status=s).count() for s in Message.Status.values}
+
+
+def _wait(send, worker, *, timeout=120, sweep=True, during=None):
+    """Wait for the send to finish, running the beat sweeper as beat would (every 2 s here).
+    Fails at once if the worker has died."""
+    last_sweep = 0.0
+
+    def done():
+        nonlocal last_sweep
         if during:
             during()
         send.refresh_from_db()
         if send.status == Send.Status.DONE:
-            return
+            return True
         if sweep and time.monotonic() - last_sweep > 2:
             try:
                 sends_sweep_task.delay()
             except Exception:  # broker down right now: beat would simply try again
                 pass
             last_sweep = time.monotonic()
-        time.sleep(0.2)
-    counts = {s: Message.objects.filter(send=send, status=s).count() for s in Message.Status.values}
-    raise AssertionError(f"send not done in time: {counts}")
+        return False
+
+    wait_until(done, timeout=timeout, interval=0.2, procs=[worker],
+               what=lambda: f"send done; messages by status: {_counts(send)}")
+
+
+def _wait_accepted(gateway, n, worker, *, timeout=30):
+    """Until the gateway has accepted at least ``n`` messages (fails at once if the worker died)."""
+    wait_until(lambda: accepted_total(gateway) >= n, timeout=timeout, interval=0.05, procs=[worker],
+               what=lambda: f"{n} messages accepted by the gateway (only {accepted_total(gateway)})")
 
 
 def _assert_exactly_once(gateway, send):
@@ -63,12 +77,11 @@ def test_it_sends_exactly_once_when_the_worker_is_killed_mid_batch(gateway, work
     gateway.configure(latency_ms=2)
     send = services.send_create(idempotency_key="kill", channel="sms", name="Kill", body="Halo {{ first_name }}",
                                 customers=batch, by=sales_a)
-    while sum(gateway.stats()["accepted"].values()) < BATCH // 4:
-        time.sleep(0.05)
+    _wait_accepted(gateway, BATCH // 4, worker)
     worker.kill()
     assert 0 < sum(gateway.stats()["accepted"].values()) < BATCH
     worker.start()
-    _wait(send)
+    _wait(send, worker)
     _assert_exactly_once(gateway, send)
 
 
@@ -76,12 +89,11 @@ def test_it_sends_exactly_once_when_redis_restarts_mid_batch(gateway, worker, re
     gateway.configure(latency_ms=2)
     send = services.send_create(idempotency_key="redis", channel="sms", name="Redis", body="Halo",
                                 customers=batch, by=sales_a)
-    while sum(gateway.stats()["accepted"].values()) < BATCH // 4:
-        time.sleep(0.05)
+    _wait_accepted(gateway, BATCH // 4, worker)
     redis_server.stop()  # queued tasks are lost with it (no persistence)
     time.sleep(1)
     redis_server.start()
-    _wait(send)
+    _wait(send, worker)
     _assert_exactly_once(gateway, send)
 
 
@@ -89,7 +101,7 @@ def test_it_sends_everything_when_a_fifth_of_requests_fail(gateway, worker, batc
     gateway.configure(fail_share=0.2, fail_with=[429, 500], numbers={"+6281300000007": 21211})
     send = services.send_create(idempotency_key="flaky", channel="sms", name="Flaky", body="Halo",
                                 customers=batch, by=sales_a)
-    _wait(send, timeout=180)
+    _wait(send, worker, timeout=180)
     stats = gateway.stats()
     assert stats["failed"] > BATCH * 0.1
     failed = Message.objects.get(send=send, status=Message.Status.FAILED)
@@ -115,16 +127,16 @@ def _audience(branch, n, prefix="+6281400"):
     return Customer.objects.filter(branch=branch, name__startswith="Prod ")
 
 
-def _wait_settled(send, *, timeout, final=("delivered", "undelivered", "failed")):
-    """Until the send is done and every message has a final status (callbacks applied)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait_settled(send, production, *, timeout, final=("delivered", "undelivered", "failed")):
+    """Until the send is done and every message has a final status (callbacks applied).
+    Fails at once if the worker has died."""
+
+    def settled():
         send.refresh_from_db()
-        if send.status == Send.Status.DONE and not send.messages.exclude(status__in=final).exists():
-            return
-        time.sleep(0.5)
-    counts = {s: Message.objects.filter(send=send, status=s).count() for s in Message.Status.values}
-    raise AssertionError(f"send not settled in time: {send.status} {counts}")
+        return send.status == Send.Status.DONE and not send.messages.exclude(status__in=final).exists()
+
+    wait_until(settled, timeout=timeout, interval=0.5, procs=[production.worker],
+               what=lambda: f"send settled; send {send.status}, messages by status: {_counts(send)}")
 
 
 def _assert_matches_provider(gateway, send, n):
@@ -153,15 +165,17 @@ def callbacks_to_us(live_server, settings, worker_env):
 
 def test_latency_and_a_low_rate_limit_send_no_duplicates(gateway, production, worker_env, branch_a, sales_a,
                                                           callbacks_to_us):
-    # 4 messages a second against a 3 s lease: the whole send takes ~30 s, ten leases.
+    # 4 messages a second against a 3 s lease: the whole send takes ~75 s, 25 leases, and
+    # spans more than one sweep even at the old 60 s beat interval (which sent 117 of 360
+    # recipients twice before the claim was made owner-only).
     worker_env.update(SMS_RATE_PER_SECOND="4", SMS_STUCK_AFTER_SECONDS="3", SMS_CHUNK="200")
     gateway.configure(latency_ms=150, jitter_ms=50, callbacks=True, delivery_delay_ms=20)
     production.start()
-    audience = _audience(branch_a, 120)
+    audience = _audience(branch_a, 300)
     send = services.send_create(idempotency_key="slow", channel="sms", name="Slow", body="Halo {{ first_name }}",
                                 customers=audience, by=sales_a)
-    _wait_settled(send, timeout=150)
-    _assert_matches_provider(gateway, send, 120)
+    _wait_settled(send, production, timeout=240)
+    _assert_matches_provider(gateway, send, 300)
     assert production.worker.alive()
 
 
@@ -175,7 +189,7 @@ def test_lost_answers_errors_and_messy_callbacks_end_exactly_once(gateway, produ
     audience = _audience(branch_a, 400)
     send = services.send_create(idempotency_key="lossy", channel="sms", name="Lossy", body="Halo {{ first_name }}",
                                 customers=audience, by=sales_a)
-    _wait_settled(send, timeout=180)
+    _wait_settled(send, production, timeout=180)
     stats = gateway.stats()
     assert stats["dropped"] > 5 and stats["error_after_accept"] > 0  # the faults really happened
     _assert_matches_provider(gateway, send, 400)
@@ -189,7 +203,7 @@ def test_callbacks_before_the_sid_still_give_the_right_final_status(gateway, pro
     audience = _audience(branch_a, 150)
     send = services.send_create(idempotency_key="early", channel="sms", name="Early", body="Halo",
                                 customers=audience, by=sales_a)
-    _wait_settled(send, timeout=120)
+    _wait_settled(send, production, timeout=120)
     _assert_matches_provider(gateway, send, 150)
 
 
@@ -202,14 +216,13 @@ def test_the_same_worker_rides_out_a_30s_redis_outage(gateway, production, redis
     audience = _audience(branch_a, 1200)
     send = services.send_create(idempotency_key="outage", channel="sms", name="Outage", body="Halo",
                                 customers=audience, by=sales_a)
-    while sum(gateway.stats()["accepted"].values()) < 400:
-        time.sleep(0.1)
+    _wait_accepted(gateway, 400, production.worker)
     pid = production.worker.proc.pid
     redis_server.stop()
     time.sleep(30)
     assert production.worker.alive(), production.log()[-3000:]
     redis_server.start()
-    _wait_settled(send, timeout=180)
+    _wait_settled(send, production, timeout=180)
     assert production.worker.alive() and production.worker.proc.pid == pid, production.log()[-3000:]
     _assert_matches_provider(gateway, send, 1200)
 
@@ -221,10 +234,9 @@ def test_sigkill_of_the_thread_pool_worker_loses_and_repeats_nothing(gateway, pr
     audience = _audience(branch_a, 1500)
     send = services.send_create(idempotency_key="kill8", channel="sms", name="Kill", body="Halo",
                                 customers=audience, by=sales_a)
-    while sum(gateway.stats()["accepted"].values()) < 500:
-        time.sleep(0.05)
+    _wait_accepted(gateway, 500, production.worker)
     production.worker.kill()
     assert sum(gateway.stats()["accepted"].values()) < 1500
     production.worker.start()
-    _wait_settled(send, timeout=180)
+    _wait_settled(send, production, timeout=180)
     _assert_matches_provider(gateway, send, 1500)

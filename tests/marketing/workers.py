@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,34 +20,58 @@ from .conftest import SID, TOKEN
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RedisServer:
-    """A throw-away redis-server of this test's own, so stopping it harms nothing else."""
+    """A throw-away redis-server of this test's own, so stopping it harms nothing else.
 
-    def __init__(self, directory: Path):
-        self.port, self.dir, self.proc = _free_port(), directory, None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+    It listens on a unix socket only (``--port 0``): a socket path in a fresh private
+    directory cannot be taken by anyone else, unlike a "free" TCP port picked before the
+    server binds it. A restart listens on the same path (redis-server replaces the stale
+    socket file), so clients reconnect to the same URLs."""
 
-    def start(self):
-        self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
+    def __init__(self, directory: Path | None = None):
+        # Not under tmp_path: a unix socket path must stay under ~100 bytes.
+        self.dir = Path(tempfile.mkdtemp(prefix="relasi-redis-"))
+        self.socket = self.dir / "redis.sock"
+        self.log_path = (directory or self.dir) / "redis-server.log"
+        self.proc = None
+        self.url = f"redis+socket://{self.socket}"  # the Celery broker (kombu), database 0
+        self.cache_url = f"unix://{self.socket}?db=1"  # the cache (redis-py), database 1
+
+    def start(self, timeout=10):
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [shutil.which("redis-server"), "--port", "0", "--unixsocket", str(self.socket),
+                 "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(0.5)
+                    s.connect(str(self.socket))
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
             except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server did not answer on {self.socket} within {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars=3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except FileNotFoundError:
+            return ""
 
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -60,7 +85,9 @@ def redis_server(tmp_path):
     yield server
     celery_app.conf.broker_url = old
     celery_app._after_fork()
-    server.stop()
+    if server.proc.poll() is None:
+        server.stop()
+    server.remove()
 
 
 class Worker:
@@ -72,15 +99,35 @@ class Worker:
         self.log_path = log_path
 
     def start(self):
+        # The thread-pool worker is started as the Procfile starts it (gossip, mingle and
+        # heartbeat on: more channels on the broker connection when it is lost).
+        quiet = [] if self.pool == "threads" else ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        self._spawn([sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool", self.pool,
+                     "--concurrency", str(self.concurrency), "-l", "warning", *quiet])
+
+    def _spawn(self, args):
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool", self.pool,
-             "--concurrency", str(self.concurrency), "-l", "warning",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, start_new_session=True, stdout=log,
+                                         stderr=subprocess.STDOUT)
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()  # the child has its own copy
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, chars=3000) -> str:
+        try:
+            return Path(self.log_path).read_text(errors="replace")[-chars:] if self.log_path else "(no log)"
+        except FileNotFoundError:
+            return "(no log yet)"
+
+    def check_alive(self):
+        """Fail the test at once, with the end of the log, if the process has exited."""
+        if self.proc is not None and self.proc.poll() is not None:
+            pytest.fail(f"{type(self).__name__.lower()} exited unexpectedly with {self.proc.returncode}; "
+                        f"end of {self.log_path}:\n{self.log_tail()}", pytrace=False)
 
     def kill(self):
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -95,14 +142,30 @@ class Worker:
                 self.kill()
 
 
+def wait_until(condition, *, timeout, what, procs=(), interval=0.1):
+    """Wait until ``condition()`` is true. Fails when ``timeout`` seconds have passed, or at
+    once when one of ``procs`` (a Worker or Beat that should be running) has exited.
+    ``what`` names what was awaited, or is called for a description of the state then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for proc in procs:
+            proc.check_alive()
+        if condition():
+            return
+        if time.monotonic() >= deadline:
+            pytest.fail(f"not within {timeout} s: {what() if callable(what) else what}", pytrace=False)
+        time.sleep(interval)
+
+
+def accepted_total(gateway) -> int:
+    return sum(gateway.stats()["accepted"].values())
+
+
 class Beat(Worker):
     """A real ``celery beat`` with the database scheduler, as in production."""
 
     def start(self):
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "crm", "beat", "-l", "warning", "--pidfile="],
-            cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+        self._spawn([sys.executable, "-m", "celery", "-A", "crm", "beat", "-l", "warning", "--pidfile="])
 
 
 @pytest.fixture
@@ -116,7 +179,9 @@ def _env(gateway, redis_server, live_server, worker_env):
     return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": redis_server.url, "SMS_BACKEND": "marketing.backends.TwilioBackend",
+        # The cache (the shared rate limiter) on the throw-away Redis too, as in production
+        # where both live on one server: settings cannot derive it from a socket URL.
+        "REDIS_URL": redis_server.url, "CACHE_URL": redis_server.cache_url, "SMS_BACKEND": "marketing.backends.TwilioBackend",
         "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+15005550006",
         "TWILIO_API_BASE_URL": gateway.url, "TWILIO_TIMEOUT_SECONDS": "1", "SMS_STUCK_AFTER_SECONDS": "2",
         "SMS_QUIET_HOURS": "0-0", "SMS_RATE_PER_SECOND": "0", "SMS_CHUNK": "50", "SMS_SWEEP_SECONDS": "2",
