@@ -13,24 +13,14 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# branch_scope is re-exported for code that still imports it from here; new code imports
+# it from accounts.access, where the rule lives.
+from accounts.access import BranchScopedQuerySet, branch_scope  # noqa: F401
 from accounts.models import Branch, Department, TimeStampedModel
 
 
-def branch_scope(user, path: str = "") -> models.Q:
-    """The one place branch scoping is decided: head office sees all, others their branch.
-
-    ``path`` leads from the queried model to the customer ("customer__" for a message).
-    """
-    if user.is_authenticated and user.sees_all_branches:
-        return models.Q()
-    if not user.is_authenticated or user.branch_id is None:
-        return models.Q(pk__in=[])
-    return models.Q(**{f"{path}branch_id": user.branch_id})
-
-
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(branch_scope(user))
+class CustomerQuerySet(BranchScopedQuerySet):
+    branch_paths = ("branch",)  # Customer.objects.visible_to(user): the customer's own branch
 
 
 class Tag(TimeStampedModel):
@@ -46,6 +36,10 @@ class Tag(TimeStampedModel):
 
 
 class Channel(models.TextChoices):
+    """The consent channels: the one list of what a customer consents to, each with its
+    ``<channel>_consent``, ``<channel>_consent_at`` and ``<channel>_consent_source`` fields on
+    Customer. Code that loops over consents, or names one, reads it from here."""
+
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")

@@ -3,7 +3,6 @@
 Tests run on the real PostgreSQL and Redis that ``make test`` starts on loopback.
 """
 
-import importlib
 import ipaddress
 import socket
 
@@ -111,16 +110,10 @@ def _role_groups_after_flush(request):
 @pytest.fixture
 def role_groups(transactional_db):
     """Transactional tests flush every table afterwards, the data migrations' role groups
-    too: put them back the way the */migrations/0002_roles.py files make them."""
+    too: put them back the way the migrations make them (every installed app's ``ROLES``,
+    found by accounts.roles.declared_roles)."""
     from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
 
-    for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    for app_label in ("crm", "marketing"):
-        roles = importlib.import_module(f"{app_label}.migrations.0002_roles").ROLES
-        for name, codenames in roles.items():
-            group, _ = Group.objects.get_or_create(name=name)
-            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label,
-                                                             codename__in=codenames))
+    from accounts.roles import declared_roles, grant_role_permissions
+
+    grant_role_permissions(apps, declared_roles())

@@ -1,16 +1,19 @@
 """Roles: one Django group per department, with the permissions that department needs.
 
-Later apps add their own permissions to these groups in their own migrations.
+Later apps add their own permissions to these groups in their own migrations, each with
+its own ``ROLES`` (see accounts/roles.py).
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-READ = ["view_customer", "view_contactperson", "view_asset", "view_interaction", "view_tag", "add_interaction"]
+from accounts.roles import grant_role_permissions
+
+READ = ["crm.view_customer", "crm.view_contactperson", "crm.view_asset", "crm.view_interaction", "crm.view_tag",
+        "crm.add_interaction"]
 WRITE = READ + [
-    "add_customer", "change_customer",
-    "add_contactperson", "change_contactperson", "delete_contactperson",
-    "add_asset", "change_asset", "delete_asset",
+    "crm.add_customer", "crm.change_customer",
+    "crm.add_contactperson", "crm.change_contactperson", "crm.delete_contactperson",
+    "crm.add_asset", "crm.change_asset", "crm.delete_asset",
 ]
 ROLES = {
     "Sales": WRITE,
@@ -20,23 +23,13 @@ ROLES = {
     # but do not edit profiles.
     "Quality Control": READ,
     "Shipment": READ,
-    "Branch Management": WRITE + ["add_tag", "change_tag"],
-    "Head Office": WRITE + ["add_tag", "change_tag", "delete_tag", "delete_customer"],
+    "Branch Management": WRITE + ["crm.add_tag", "crm.change_tag"],
+    "Head Office": WRITE + ["crm.add_tag", "crm.change_tag", "crm.delete_tag", "crm.delete_customer"],
 }
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.filter(content_type__app_label="crm", codename__in=codenames)
-        group.permissions.add(*perms)
+    grant_role_permissions(apps, ROLES)
 
 
 def remove_roles(apps, schema_editor):

@@ -1,16 +1,21 @@
-"""Branch scoping by enumeration: every URL that takes a customer's public id answers 404 to
-staff of another branch, and works for the customer's branch and for head office.
+"""Branch scoping by enumeration: every URL that names an object by its public id answers 404
+to staff of another branch, and works for the object's branch and for head office.
 
-The customer URLs come from the resolver (every pattern with a ``public_id`` parameter), so
-a new customer page is checked without editing this file.
+The URLs come from the resolver: every staff pattern with a ``<uuid:<model>_id>`` parameter
+(tests/accounts/urlwalk.py maps ``customer_id`` to Customer, ``lead_id`` to Lead...). Each is
+asked for an object of that model from the right branch: the test's fixture if it has one,
+else one made by ``<Model>Factory`` (tests/factories.py or tests/<app>/factories.py), else
+by the model's manager, tied to the branch along the model's first branch path. A new page,
+or a new app's pages, are checked without editing this file.
 """
 
+import importlib
 import uuid
 
 import pytest
 from django.test import Client
-from django.urls.converters import UUIDConverter
 
+from accounts.access import BranchScopedQuerySet, _branch_fields
 from crm.models import Customer
 
 from .urlwalk import concrete_url, walk
@@ -18,12 +23,55 @@ from .urlwalk import concrete_url, walk
 pytestmark = pytest.mark.django_db
 
 
-def customer_patterns():
-    return [p for p in walk() if p.namespace != "admin" and isinstance(p.parameters.get("public_id"), UUIDConverter)]
+def scoped_patterns():
+    """Every staff URL (the back office has its own scoping) that names objects."""
+    return [p for p in walk() if p.namespace != "admin" and p.object_parameters]
 
 
-def url(pattern, customer) -> str:
-    built = concrete_url(pattern, public_id=customer.public_id)
+def branch_path(model) -> str:
+    """How ``model`` reaches its branch: the first of its queryset's branch paths."""
+    queryset = model._default_manager.all()
+    assert isinstance(queryset, BranchScopedQuerySet), f"{model.__name__} is named in URLs but not branch scoped"
+    return _branch_fields(queryset.branch_paths)[0]
+
+
+def _factory_for(model):
+    for module in ("tests.factories", f"tests.{model._meta.app_label}.factories"):
+        try:
+            factory = getattr(importlib.import_module(module), f"{model.__name__}Factory", None)
+        except ModuleNotFoundError:
+            continue
+        if factory is not None:
+            return factory
+    return model._default_manager.create
+
+
+def object_in_branch(model, branch, known: list, path: str | None = None):
+    """An object of ``model`` of ``branch``: one of ``known`` (the test's objects of that
+    branch), else a new one, added to ``known``."""
+    for obj in known:
+        if isinstance(obj, model):
+            return obj
+    first, _, rest = (path or branch_path(model)).partition("__")
+    related = object_in_branch(model._meta.get_field(first).related_model, branch, known, rest) if rest else branch
+    obj = _factory_for(model)(**{first: related})
+    known.append(obj)
+    return obj
+
+
+def url_objects(pattern, branch, known: list) -> dict:
+    """Parameter name -> object, for every object the URL names. The innermost (last) one
+    is made first; an outer one it points to (a lead's customer) is taken from it."""
+    objects = {}
+    for name, model in reversed(pattern.object_parameters.items()):
+        parents = [getattr(obj, f.name) for obj in objects.values() for f in obj._meta.concrete_fields
+                   if f.many_to_one and f.related_model is model]
+        objects[name] = parents[0] if parents else object_in_branch(model, branch, known)
+    return objects
+
+
+def url(pattern, objects: dict) -> str:
+    built = concrete_url(pattern, **{name: obj.public_id for name, obj in objects.items()})
     assert built is not None, pattern
     return built
 
@@ -57,6 +105,10 @@ def snapshot(customer) -> dict:
     }
 
 
+def rows(objects) -> list:
+    return [type(obj)._default_manager.filter(pk=obj.pk).values().get() for obj in objects]
+
+
 def as_user(user) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(user)
@@ -64,18 +116,31 @@ def as_user(user) -> Client:
 
 
 def test_it_finds_the_customer_urls():
-    names = {p.name for p in customer_patterns()}
+    names = {p.name for p in scoped_patterns() if p.object_parameters == {"customer_id": Customer}}
     assert {"crm:customer_detail", "crm:customer_edit", "crm:customer_timeline", "crm:interaction_create",
-            "crm:asset_create", "crm:contact_person_create"} <= names
+            "crm:asset_create", "crm:contact_person_create", "marketing:customer_sms_send"} <= names
 
 
-def test_it_hides_another_branchs_customer_on_every_customer_url(staff_b, customer_a, sales_a):
-    before = snapshot(customer_a)
+def test_it_knows_the_branch_scoped_model_of_every_object_url():
+    # A <uuid:...> parameter that names no model (the old <uuid:public_id>, a typo) would
+    # leave its URL untested: follow the naming rule instead.
+    unknown = [f"{p}: {name}" for p in scoped_patterns() for name, model in p.object_parameters.items()
+               if model is None]
+    assert unknown == []
+    for pattern in scoped_patterns():
+        for model in pattern.object_parameters.values():
+            branch_path(model)
+
+
+def test_it_hides_another_branchs_object_on_every_object_url(staff_b, customer_a, sales_a, branch_a):
+    known = [customer_a]
+    targets = [(pattern, url_objects(pattern, branch_a, known)) for pattern in scoped_patterns()]
+    before = snapshot(customer_a), rows(known)
     other_branch = as_user(staff_b)
     owner = as_user(sales_a)
     problems = []
-    for pattern in customer_patterns():
-        target = url(pattern, customer_a)
+    for pattern, objects in targets:
+        target = url(pattern, objects)
         # A method the view does not take is refused for everyone (405); any other answer is 404.
         for method, data in (("get", {}), ("post", post_data(pattern.name, owner=staff_b))):
             status = getattr(other_branch, method)(target, data).status_code
@@ -84,34 +149,39 @@ def test_it_hides_another_branchs_customer_on_every_customer_url(staff_b, custom
             if status != 404:
                 problems.append(f"{method.upper()} {target} [{pattern}] -> {status}")
     assert problems == [], "\n".join(problems)
-    assert snapshot(customer_a) == before  # nothing was written through another branch's posts
+    assert (snapshot(customer_a), rows(known)) == before  # nothing was written through another branch's posts
 
 
-def test_it_hides_another_branchs_customer_from_htmx_requests(staff_b, customer_a):
+def test_it_hides_another_branchs_object_from_htmx_requests(staff_b, customer_a, branch_a):
     other_branch = as_user(staff_b)
-    for pattern in customer_patterns():
-        response = other_branch.get(url(pattern, customer_a), headers={"HX-Request": "true"})
+    known = [customer_a]
+    for pattern in scoped_patterns():
+        response = other_branch.get(url(pattern, url_objects(pattern, branch_a, known)), headers={"HX-Request": "true"})
         assert response.status_code in (404, 405), pattern
 
 
 @pytest.mark.parametrize("who", ["sales_a", "manager_a"])
-def test_it_opens_every_customer_url_to_the_customers_branch(request, who, customer_a):
+def test_it_opens_every_object_url_to_the_objects_branch(request, who, customer_a, branch_a):
     user = request.getfixturevalue(who)
     client = as_user(user)
+    known = [customer_a]
     problems = []
-    for pattern in customer_patterns():
-        target = url(pattern, customer_a)
+    for pattern in scoped_patterns():
+        objects = url_objects(pattern, branch_a, known)
+        target = url(pattern, objects)
         get = client.get(target).status_code
         if get not in (200, 405):
             problems.append(f"GET {target} [{pattern}] -> {get}")
         data = post_data(pattern.name, owner=user)
         post = client.post(target, data)
-        # With a real form filled in the page saves and goes back to the customer; with an
-        # empty one it may show the form again (200) or say it is incomplete (400).
+        # With a real form filled in the page saves and goes back to the object (or the
+        # object it hangs off); with an empty one it may show the form again (200) or say
+        # it is incomplete (400).
         allowed = {302, 405} if data else {200, 302, 400, 405}
+        back = {obj.get_absolute_url() for obj in objects.values() if hasattr(obj, "get_absolute_url")}
         if post.status_code not in allowed:
             problems.append(f"POST {target} [{pattern}] -> {post.status_code}")
-        elif post.status_code == 302 and post["Location"] != customer_a.get_absolute_url():
+        elif post.status_code == 302 and post["Location"] not in back:
             problems.append(f"POST {target} [{pattern}] -> {post['Location']}")
     assert problems == [], "\n".join(problems)
     customer_a.refresh_from_db()
@@ -121,11 +191,13 @@ def test_it_opens_every_customer_url_to_the_customers_branch(request, who, custo
     assert customer_a.contact_persons.filter(name="Rina").exists()
 
 
-def test_it_opens_every_customer_url_of_every_branch_to_head_office(head_office_user, customer_a, customer_b):
+def test_it_opens_every_object_url_of_every_branch_to_head_office(head_office_user, customer_a, customer_b,
+                                                                  branch_a, branch_b):
     client = as_user(head_office_user)
-    for customer in (customer_a, customer_b):
-        for pattern in customer_patterns():
-            assert client.get(url(pattern, customer)).status_code in (200, 405), (pattern, customer)
+    for branch, known in ((branch_a, [customer_a]), (branch_b, [customer_b])):
+        for pattern in scoped_patterns():
+            target = url(pattern, url_objects(pattern, branch, known))
+            assert client.get(target).status_code in (200, 405), (pattern, target)
 
 
 SEARCHES = ["", "Budi", "budi santoso", "santoso", "7890", "0812-3456-7890", "+6281234567890", "6281234567890",

@@ -2,6 +2,11 @@
 
 Used by the anonymous walk and by the branch-scoping tests, so a URL added anywhere is
 covered by both without editing a list.
+
+URL parameters that name an object follow one rule: ``<uuid:<model>_id>`` carries the
+``public_id`` of the installed model of that name (``customer_id`` → Customer,
+``lead_id`` → Lead, ``contact_person_id`` → ContactPerson), so the tests know which object
+each URL takes.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter, UUIDConverter
 from django.urls.exceptions import Resolver404
@@ -29,6 +36,32 @@ class Pattern:
 
     def __str__(self):
         return f"{self.name or '<unnamed>'} ({self.route})"
+
+    @property
+    def object_parameters(self) -> dict:
+        """``<uuid:…>`` parameter name -> the model it names (None if it follows no rule)."""
+        return {name: model_for_parameter(name) for name, converter in self.parameters.items()
+                if isinstance(converter, UUIDConverter)}
+
+
+def model_for_parameter(name: str):
+    """The model a ``<model>_id`` URL parameter names: the one installed model with a
+    ``public_id`` whose lower-case name is ``<model>`` without underscores; None if none."""
+    if not name.endswith("_id"):
+        return None
+    wanted = name.removesuffix("_id").replace("_", "")
+    found = [m for m in apps.get_models() if m._meta.model_name == wanted and _has_public_id(m)]
+    if len(found) > 1:
+        raise LookupError(f"URL parameter {name!r} could name any of {found}: rename one")
+    return found[0] if found else None
+
+
+def _has_public_id(model) -> bool:
+    try:
+        model._meta.get_field("public_id")
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def _join(route1: str, route2: str) -> str:
@@ -145,7 +178,7 @@ def _regex_level(pattern: RegexPattern, values: dict) -> str | None:
 def concrete_url(pattern: Pattern, **values) -> str | None:
     """A URL that resolves to this very pattern, or None if none could be made.
 
-    ``values`` fill named parameters (``public_id=...``); the rest get samples.
+    ``values`` fill named parameters (``customer_id=...``); the rest get samples.
     """
     parts = []
     for level in pattern.levels:
