@@ -1,13 +1,48 @@
-"""Back office for the customer record, sized for a million customers."""
+"""Back office for the customer record, sized for a million customers.
 
+The back office is no side door: every write goes through ``crm.services`` with the staff
+UI's form cleaning, so a phone number, a plate or a consent lands exactly as the staff UI
+stores it, with its history. Audit fields, consent stamps and the contact history itself
+are read-only here.
+"""
+
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Branch, User
+
+from . import services
+from .forms import AssetForm, ContactPersonForm, CustomerForm
 from .models import Asset, ContactPerson, Customer, Interaction, Tag, branch_scope
+from .selectors import customer_duplicates
 
 AUDIT_FIELDS = ("public_id", "created_at", "updated_at")
+# Consent is changed by ticking the flag; when and how are stamped by the service.
+CONSENT_FLAGS = tuple(f"{channel}_consent" for channel in services.CONSENT_CHANNELS)
+CONSENT_STAMPS = tuple(f"{channel}_consent_{suffix}" for channel in services.CONSENT_CHANNELS
+                       for suffix in ("at", "source"))
+ADMIN_CONSENT_SOURCE = "admin"
+
+
+def _model_values(form, *, exclude=()) -> dict:
+    """The cleaned values of the form's model fields, as keyword arguments for a service."""
+    opts = form._meta.model._meta
+    names = {f.name for f in opts.concrete_fields if f.editable and not f.primary_key}
+    names |= {f.name for f in opts.many_to_many}
+    return {name: value for name, value in form.cleaned_data.items() if name in names and name not in exclude}
+
+
+def _adopt(obj, saved) -> None:
+    """Make the admin's unsaved instance the row the service created (the admin goes on
+    to save inlines against it, log it and redirect to it)."""
+    obj.pk = saved.pk
+    obj.refresh_from_db()
+    obj._state.adding = False
 
 
 class LargeTablePaginator(Paginator):
@@ -44,31 +79,153 @@ class BranchScopedAdmin(NulSafeSearchAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(branch_scope(request.user, self.customer_path))
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Writes are scoped like reads: an id typed into a raw-id box cannot attach a row
+        # to another branch's customer or move it to another branch.
+        if db_field.related_model is Customer:
+            kwargs["queryset"] = Customer.objects.visible_to(request.user)
+        elif db_field.related_model is Branch and not request.user.sees_all_branches:
+            kwargs["queryset"] = Branch.objects.filter(pk=request.user.branch_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The customer form of the back office, cleaned exactly as the staff form cleans."""
+
+    confirm_duplicate = forms.BooleanField(
+        label=_("This is a different customer: save anyway"), required=False, widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+    # The staff form's own cleaning: phones parsed to E.164 (crm/phone.py), name and email
+    # tidied, impossible birth dates refused, with the staff UI's messages.
+    clean_name = CustomerForm.clean_name
+    clean_phone = CustomerForm.clean_phone
+    clean_phone_alt = CustomerForm.clean_phone_alt
+    clean_email = CustomerForm.clean_email
+    clean_birth_date = CustomerForm.clean_birth_date
+
+    def clean(self):
+        cleaned = super().clean()
+        # As in the staff UI: a phone or email another customer has is saved only once confirmed.
+        phones = [cleaned.get("phone", ""), cleaned.get("phone_alt", "")]
+        email = cleaned.get("email", "")
+        duplicates = customer_duplicates(phones=phones, email=email, exclude_pk=self.instance.pk)
+        if duplicates and not cleaned.get("confirm_duplicate"):
+            for dup in duplicates:
+                field = "email" if email and dup.email == email else "phone"
+                if field == "phone" and cleaned.get("phone") not in (dup.phone, dup.phone_alt):
+                    field = "phone_alt"
+                self.add_error(field if field in self.fields else None, gettext(
+                    "Already used by %(name)s (%(branch)s). Check it is not the same customer."
+                ) % {"name": dup.name, "branch": dup.branch.name})
+            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+        return cleaned
+
 
 class ContactPersonInline(admin.TabularInline):
     model = ContactPerson
+    form = ContactPersonForm
+    fields = ("name", "role", "phone", "email")
     extra = 0
-    readonly_fields = AUDIT_FIELDS
 
 
 class AssetInline(admin.TabularInline):
     model = Asset
+    form = AssetForm
     extra = 0
     fields = ("make", "model", "year", "plate_number", "vin", "next_service_due", "warranty_end")
 
 
+class ChildWritesThroughServices:
+    """Vehicles and contact persons, inline or on their own page, are written by the
+    services, which refresh the owner's search text and write the history."""
+
+    @staticmethod
+    def _create(model, *, customer, by, values):
+        if model is Asset:
+            return services.asset_create(customer=customer, by=by, **values)
+        return services.contact_person_create(customer=customer, by=by, **values)
+
+    @staticmethod
+    def _update(obj, *, by, values):
+        if isinstance(obj, Asset):
+            return services.asset_update(asset=obj, by=by, **values)
+        return services.contact_person_update(person=obj, by=by, **values)
+
+    @staticmethod
+    def _delete(obj, *, by):
+        if isinstance(obj, Asset):
+            return services.asset_delete(asset=obj, by=by)
+        return services.contact_person_delete(person=obj, by=by)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in (Asset, ContactPerson):
+            return super().save_formset(request, form, formset, change)
+        # commit=False fills new/changed/deleted_objects (the admin's change message reads
+        # them) without writing anything: the services write.
+        formset.save(commit=False)
+        fk_name = formset.fk.name
+        for obj in formset.deleted_objects:
+            self._delete(obj, by=request.user)
+        forms_by_obj = {id(f.instance): f for f in formset.forms}
+        for obj, _changed in formset.changed_objects:
+            self._update(obj, by=request.user, values=_model_values(forms_by_obj[id(obj)], exclude=(fk_name,)))
+        for obj in formset.new_objects:
+            values = _model_values(forms_by_obj[id(obj)], exclude=(fk_name,))
+            obj.pk = self._create(formset.model, customer=formset.instance, by=request.user, values=values).pk
+
+
 @admin.register(Customer)
-class CustomerAdmin(BranchScopedAdmin):
+class CustomerAdmin(ChildWritesThroughServices, BranchScopedAdmin):
     customer_path = ""
+    form = CustomerAdminForm
     list_display = ("name", "kind", "phone", "email", "city", "branch", "owner", "sms_consent", "created_at")
     list_filter = ("kind", "branch", "sms_consent", "email_consent", "phone_consent", "tags")
     search_fields = ("name",)  # shows the search box; get_search_results does the searching
     list_select_related = ("branch", "owner")
     raw_id_fields = ("owner",)
     autocomplete_fields = ("tags",)
-    readonly_fields = AUDIT_FIELDS + ("search_text",)
+    fieldsets = (
+        (None, {"fields": ("kind", "name", "phone", "phone_alt", "email", "birth_date", "address", "city",
+                           "province", "confirm_duplicate")}),
+        (_("Ownership"), {"fields": ("branch", "owner", "tags")}),
+        (_("Consent"), {
+            "fields": (CONSENT_FLAGS,) + tuple(CONSENT_STAMPS[i:i + 2] for i in range(0, len(CONSENT_STAMPS), 2)),
+            "description": _("Ticking or clearing a consent stamps it with the time and the source “admin” "
+                             "and writes it to the customer's history."),
+        }),
+        (_("Record"), {"fields": AUDIT_FIELDS + ("search_text",)}),
+    )
+    readonly_fields = AUDIT_FIELDS + ("search_text",) + CONSENT_STAMPS
     inlines = [ContactPersonInline, AssetInline]
     ordering = ("-id",)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if not request.user.sees_all_branches:
+            # As in the staff UI, branch staff keep customers in their own branch.
+            readonly = tuple(readonly) + ("branch",)
+        return readonly
+
+    def has_add_permission(self, request):
+        # A branch must own every customer: staff saved without one cannot add any.
+        if not request.user.sees_all_branches and request.user.branch_id is None:
+            return False
+        return super().has_add_permission(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        user = request.user
+        if db_field.name == "owner":
+            # The owners the staff form offers: active staff with a department, of the branch.
+            owners = User.objects.filter(is_active=True).exclude(department="")
+            kwargs["queryset"] = owners if user.sees_all_branches else owners.filter(branch_id=user.branch_id)
+        elif db_field.name == "branch" and user.sees_all_branches:
+            kwargs["queryset"] = Branch.objects.filter(is_head_office=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         # The staff UI's search (trigram-indexed search text), never "name" icontains,
@@ -78,14 +235,50 @@ class CustomerAdmin(BranchScopedAdmin):
         return customer_search(queryset=queryset, query=clean_search_query(search_term)), False
 
     def save_model(self, request, obj, form, change):
-        from .services import customer_refresh_search_text
+        values = _model_values(form, exclude=("tags",) + CONSENT_FLAGS)
+        consents = {channel: form.cleaned_data[f"{channel}_consent"] for channel in services.CONSENT_CHANNELS
+                    if f"{channel}_consent" in form.cleaned_data}
+        tags = form.cleaned_data.get("tags")
+        if change:
+            services.customer_update(customer=obj, by=request.user, tags=tags, consents=consents,
+                                     consent_source=ADMIN_CONSENT_SOURCE, **values)
+        else:
+            branch = values.pop("branch", None) or request.user.branch
+            saved = services.customer_create(by=request.user, branch=branch, tags=tags or (), consents=consents,
+                                             consent_source=ADMIN_CONSENT_SOURCE, **values)
+            _adopt(obj, saved)
 
-        super().save_model(request, obj, form, change)
-        customer_refresh_search_text(customer=obj)
+    def save_related(self, request, form, formsets, change):
+        # The tags were set by the service in save_model; vehicles and contact persons go
+        # through theirs (save_formset), after the customer, so the search text ends up
+        # with the plates as saved.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+class ChildAdmin(ChildWritesThroughServices, BranchScopedAdmin):
+    """A vehicle's or contact person's own page: the same services as the inline."""
+
+    def save_model(self, request, obj, form, change):
+        values = _model_values(form)
+        if change:
+            self._update(obj, by=request.user, values=values)
+        else:
+            customer = values.pop("customer")
+            _adopt(obj, self._create(self.model, customer=customer, by=request.user, values=values))
+
+    def delete_model(self, request, obj):
+        self._delete(obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("customer"):
+            self._delete(obj, by=request.user)
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(BranchScopedAdmin):
+class ContactPersonAdmin(ChildAdmin):
+    form = ContactPersonForm
+    fields = ("customer", "name", "role", "phone", "email") + AUDIT_FIELDS
     list_display = ("name", "role", "phone", "email", "customer")
     search_fields = ("name", "=phone", "=email")
     list_select_related = ("customer",)
@@ -94,7 +287,9 @@ class ContactPersonAdmin(BranchScopedAdmin):
 
 
 @admin.register(Asset)
-class AssetAdmin(BranchScopedAdmin):
+class AssetAdmin(ChildAdmin):
+    form = AssetForm
+    fields = ("customer",) + tuple(AssetForm.Meta.fields) + AUDIT_FIELDS
     list_display = ("plate_number", "make", "model", "year", "customer", "next_service_due", "warranty_end")
     list_filter = ("make",)
     search_fields = ("=plate_number", "=vin")
@@ -105,12 +300,20 @@ class AssetAdmin(BranchScopedAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(BranchScopedAdmin):
+    """The contact history is written only by the services: here it can be read, not written."""
+
     list_display = ("occurred_at", "customer", "kind", "channel", "direction", "department", "staff")
     list_filter = ("kind", "channel", "direction", "department")
     list_select_related = ("customer", "staff")
     raw_id_fields = ("customer", "staff")
     readonly_fields = AUDIT_FIELDS + ("source_type", "source_id")
     ordering = ("-id",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tag)

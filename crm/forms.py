@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch, User
 
 from .models import Asset, ContactPerson, Customer, Interaction, Tag
-from .phone import normalize_phone
+from .phone import is_landline, is_sms_capable, normalize_phone
 from .selectors import customer_duplicates
 
 CONSENT_SOURCES = [
@@ -106,9 +106,21 @@ class CustomerForm(forms.ModelForm):
         return name
 
     def clean_phone(self):
-        return normalize_phone(self.cleaned_data["phone"])
+        # The mobile field is where SMS go: it takes only numbers that can receive them.
+        raw = self.cleaned_data["phone"]
+        phone = normalize_phone(raw)
+        if phone and not is_sms_capable(phone):
+            if is_landline(phone):
+                message = _("“%(value)s” is a landline number and cannot receive SMS. Enter it under "
+                            "“%(other)s” instead.")
+            else:
+                message = _("“%(value)s” cannot receive SMS. Enter it under “%(other)s” instead.")
+            raise forms.ValidationError(message, code="not_mobile",
+                                        params={"value": raw.strip(), "other": self.fields["phone_alt"].label})
+        return phone
 
     def clean_phone_alt(self):
+        # Any valid number, landlines included.
         return normalize_phone(self.cleaned_data["phone_alt"])
 
     def clean_email(self):
@@ -162,7 +174,17 @@ class CustomerForm(forms.ModelForm):
 
 
 class InteractionForm(forms.ModelForm):
-    """The quick "log an interaction" form on the 360 page."""
+    """The quick "log an interaction" form on the 360 page.
+
+    Staff log what a person did. Orders, quotations, complaints, service visits and
+    campaign messages are written by the apps that own them (linked to their record), and
+    the "system" channel is the record's own history: neither can be typed in by hand.
+    """
+
+    PERSON_KINDS = (Interaction.Kind.CALL, Interaction.Kind.VISIT, Interaction.Kind.EMAIL, Interaction.Kind.SMS,
+                    Interaction.Kind.NOTE, Interaction.Kind.WEB_FORM)
+    PERSON_CHANNELS = (Interaction.Channel.PHONE, Interaction.Channel.IN_PERSON, Interaction.Channel.EMAIL,
+                       Interaction.Channel.SMS, Interaction.Channel.WEB)
 
     occurred_at = forms.DateTimeField(
         label=_("When"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -176,6 +198,10 @@ class InteractionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Offer only what a person does; the fields still know every value, so a system
+        # kind posted by hand gets the clear message of clean_kind/clean_channel below.
+        self.fields["kind"].widget.choices = [(k.value, k.label) for k in self.PERSON_KINDS]
+        self.fields["channel"].widget.choices = [(c.value, c.label) for c in self.PERSON_CHANNELS]
         self.fields["kind"].initial = Interaction.Kind.CALL
         self.fields["channel"].initial = Interaction.Channel.PHONE
         self.fields["direction"].initial = Interaction.Direction.OUTBOUND
@@ -187,6 +213,24 @@ class InteractionForm(forms.ModelForm):
             "summary",
             "occurred_at",
         )
+
+    def clean_kind(self):
+        kind = self.cleaned_data["kind"]
+        if kind not in self.PERSON_KINDS:
+            raise forms.ValidationError(
+                _("“%(kind)s” is recorded by the system. Log what you did: a call, visit, email, SMS, note or "
+                  "web form."), code="system_kind", params={"kind": Interaction.Kind(kind).label},
+            )
+        return kind
+
+    def clean_channel(self):
+        channel = self.cleaned_data["channel"]
+        if channel not in self.PERSON_CHANNELS:
+            raise forms.ValidationError(
+                _("Only the system writes on the “System” channel. Choose phone, in person, email, SMS or web."),
+                code="system_channel",
+            )
+        return channel
 
     def clean_summary(self):
         summary = self.cleaned_data["summary"].strip()

@@ -62,14 +62,39 @@ def _apply_consent(customer: Customer, consents: dict[str, bool], *, source: str
     return changed
 
 
-def _department_of(user: User | None) -> str:
-    return (user.department if user and user.department else Department.HEAD_OFFICE)
+def staff_department(user: User | None) -> str:
+    """The department a write is filed under: the staff member's own, else head office.
+
+    The one fallback for writes by someone without a department (a superuser, the system,
+    a task with no user): the back office and the system act for head office.
+    """
+    return user.department if user is not None and user.department else Department.HEAD_OFFICE
+
+
+def _system_note(*, customer: Customer, by: User | None, summary: str,
+                 occurred_at: dt.datetime | None = None) -> Interaction:
+    """History of a change to the record itself, as the staff UI writes it."""
+    return interaction_record(
+        customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
+        direction=Interaction.Direction.INTERNAL, department=staff_department(by), staff=by,
+        summary=summary, occurred_at=occurred_at,
+    )
+
+
+def _changed_labels(model: type[models.Model], stored: models.Model, fields: dict) -> list[str]:
+    """Verbose names of the fields whose new value differs from the stored row."""
+    return [str(model._meta.get_field(name).verbose_name) for name, value in fields.items()
+            if getattr(stored, name) != value]
 
 
 @transaction.atomic
 def customer_create(*, by: User | None, branch, tags: Iterable[Tag] = (), consents: dict[str, bool] | None = None,
                     consent_source: str = "staff", **fields) -> Customer:
     now = timezone.now()
+    if fields.get("owner") is None and by is not None and by.is_active and by.department:
+        # Whoever registers the customer looks after it until someone else is chosen
+        # (the same people the form offers as owners: active staff with a department).
+        fields["owner"] = by
     customer = Customer(branch=branch, **fields)
     if consents:
         _apply_consent(customer, consents, source=consent_source, now=now)
@@ -81,7 +106,7 @@ def customer_create(*, by: User | None, branch, tags: Iterable[Tag] = (), consen
         customer.tags.set(tags)
     interaction_record(
         customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
-        direction=Interaction.Direction.INTERNAL, department=_department_of(by), staff=by,
+        direction=Interaction.Direction.INTERNAL, department=staff_department(by), staff=by,
         summary=_("Customer record created."), occurred_at=now,
     )
     return customer
@@ -118,7 +143,7 @@ def customer_update(*, customer: Customer, by: User | None, tags: Iterable[Tag] 
     if notes:
         interaction_record(
             customer=customer, kind=Interaction.Kind.NOTE, channel=Interaction.Channel.SYSTEM,
-            direction=Interaction.Direction.INTERNAL, department=_department_of(by), staff=by,
+            direction=Interaction.Direction.INTERNAL, department=staff_department(by), staff=by,
             summary=" ".join(notes), occurred_at=now,
         )
     return customer
@@ -127,23 +152,84 @@ def customer_update(*, customer: Customer, by: User | None, tags: Iterable[Tag] 
 @transaction.atomic
 def contact_person_create(*, customer: Customer, by: User | None, **fields) -> ContactPerson:
     person = ContactPerson.objects.create(customer=customer, **fields)
+    _system_note(customer=customer, by=by,
+                 summary=_("Contact person added: %(name)s.") % {"name": person.name})
     return person
+
+
+@transaction.atomic
+def contact_person_update(*, person: ContactPerson, by: User | None, **fields) -> ContactPerson:
+    # Compare with the row as stored (locked): a bound ModelForm has already changed ``person``.
+    stored = ContactPerson.objects.select_for_update().get(pk=person.pk)
+    labels = _changed_labels(ContactPerson, stored, fields)
+    for name, value in fields.items():
+        setattr(person, name, value)
+    person.save()
+    if not labels:
+        return person
+    if person.customer_id != stored.customer_id:
+        # Moved to another customer: both timelines say so, neither names the other
+        # customer (it may belong to a branch the reader cannot see).
+        _system_note(customer=stored.customer, by=by,
+                     summary=_("Contact person %(name)s moved to another customer.") % {"name": stored.name})
+        _system_note(customer=person.customer, by=by,
+                     summary=_("Contact person added: %(name)s.") % {"name": person.name})
+    else:
+        _system_note(customer=person.customer, by=by,
+                     summary=_("Contact person %(name)s updated: %(fields)s.")
+                     % {"name": person.name, "fields": ", ".join(labels)})
+    return person
+
+
+@transaction.atomic
+def contact_person_delete(*, person: ContactPerson, by: User | None) -> None:
+    customer = person.customer
+    name = person.name
+    person.delete()
+    _system_note(customer=customer, by=by, summary=_("Contact person removed: %(name)s.") % {"name": name})
 
 
 @transaction.atomic
 def asset_create(*, customer: Customer, by: User | None, **fields) -> Asset:
     asset = Asset.objects.create(customer=customer, **fields)
     customer_refresh_search_text(customer=customer)
+    _system_note(customer=customer, by=by, summary=_("Vehicle added: %(vehicle)s.") % {"vehicle": asset})
     return asset
 
 
 @transaction.atomic
 def asset_update(*, asset: Asset, by: User | None, **fields) -> Asset:
+    # Compare with the row as stored (locked): a bound ModelForm has already changed ``asset``.
+    stored = Asset.objects.select_for_update().get(pk=asset.pk)
+    labels = _changed_labels(Asset, stored, fields)
     for name, value in fields.items():
         setattr(asset, name, value)
     asset.save()
+    # The plate lives in the owner's search text: refresh it whatever changed, so the
+    # search box never finds a customer by a plate it no longer has (or misses the new one).
     customer_refresh_search_text(customer=asset.customer)
+    if not labels:
+        return asset
+    if asset.customer_id != stored.customer_id:
+        customer_refresh_search_text(customer=stored.customer)
+        _system_note(customer=stored.customer, by=by,
+                     summary=_("Vehicle %(vehicle)s moved to another customer.") % {"vehicle": stored})
+        _system_note(customer=asset.customer, by=by,
+                     summary=_("Vehicle added: %(vehicle)s.") % {"vehicle": asset})
+    else:
+        _system_note(customer=asset.customer, by=by,
+                     summary=_("Vehicle %(vehicle)s updated: %(fields)s.")
+                     % {"vehicle": asset, "fields": ", ".join(labels)})
     return asset
+
+
+@transaction.atomic
+def asset_delete(*, asset: Asset, by: User | None) -> None:
+    customer = asset.customer
+    label = str(asset)
+    asset.delete()
+    customer_refresh_search_text(customer=customer)
+    _system_note(customer=customer, by=by, summary=_("Vehicle removed: %(vehicle)s.") % {"vehicle": label})
 
 
 def interaction_record(
@@ -152,23 +238,24 @@ def interaction_record(
     kind: str,
     channel: str,
     direction: str,
-    department: str,
     summary: str,
+    department: str | None = None,
     staff: User | None = None,
     occurred_at: dt.datetime | None = None,
     source: models.Model | None = None,
 ) -> Interaction:
     """The one way to add to a customer's contact history, for every app.
 
-    ``source`` links the touch to the record it came from (a quotation, a complaint, an
-    SMS message...), so the timeline can point back to it.
+    ``department`` defaults to the staff member's (``staff_department``: head office for
+    someone without one). ``source`` links the touch to the record it came from (a
+    quotation, a complaint, an SMS message...), so the timeline can point back to it.
     """
     interaction = Interaction(
         customer=customer,
         kind=kind,
         channel=channel,
         direction=direction,
-        department=department,
+        department=department or staff_department(staff),
         staff=staff,
         summary=summary,
         occurred_at=occurred_at or timezone.now(),

@@ -76,8 +76,8 @@ def customer_create(request):
 
 @require_http_methods(["GET", "POST"])
 @staff_view("crm.change_customer")
-def customer_edit(request, public_id):
-    customer = customer_get_for_user(request.user, public_id, write=True)
+def customer_edit(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id, write=True)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
@@ -107,15 +107,15 @@ def _detail_context(request, customer, interaction_form=None) -> dict:
 
 @require_GET
 @staff_view("crm.view_customer")
-def customer_detail(request, public_id):
-    customer = customer_get_for_user(request.user, public_id)
+def customer_detail(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id)
     return render(request, "crm/customer_detail.html", _detail_context(request, customer))
 
 
 @require_GET
 @staff_view("crm.view_interaction")
-def customer_timeline(request, public_id):
-    customer = customer_get_for_user(request.user, public_id, queryset=Customer.objects.all())
+def customer_timeline(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
     timeline = selectors.customer_timeline(customer=customer, page=selectors.parse_page(request.GET.get("page")))
     template = "crm/partials/timeline.html" if request.htmx else "crm/customer_timeline.html"
     return render(request, template, {"customer": customer, "timeline": timeline})
@@ -123,8 +123,8 @@ def customer_timeline(request, public_id):
 
 @require_POST
 @staff_view("crm.add_interaction")
-def interaction_create(request, public_id):
-    customer = customer_get_for_user(request.user, public_id)
+def interaction_create(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id)
     form = InteractionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -133,7 +133,7 @@ def interaction_create(request, public_id):
             kind=data["kind"],
             channel=data["channel"],
             direction=data["direction"],
-            department=request.user.department or "head_office",
+            department=services.staff_department(request.user),
             staff=request.user,
             summary=data["summary"],
             occurred_at=data["occurred_at"],
@@ -160,8 +160,8 @@ def interaction_create(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @staff_view("crm.add_asset")
-def asset_create(request, public_id):
-    customer = customer_get_for_user(request.user, public_id, queryset=Customer.objects.all())
+def asset_create(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
     form = AssetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.asset_create(customer=customer, by=request.user, **form.cleaned_data)
@@ -172,8 +172,8 @@ def asset_create(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @staff_view("crm.add_contactperson")
-def contact_person_create(request, public_id):
-    customer = customer_get_for_user(request.user, public_id, queryset=Customer.objects.all())
+def contact_person_create(request, customer_id):
+    customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
     form = ContactPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.contact_person_create(customer=customer, by=request.user, **form.cleaned_data)

@@ -132,7 +132,7 @@ def test_it_keeps_a_back_dated_interaction_in_time_order_at_the_time_typed(clien
     when = timezone.localtime() - dt.timedelta(days=3)
     client.post(log_url(customer_a), {"kind": "call", "channel": "phone", "direction": "in",
                                       "summary": "Called last week", "occurred_at": when.strftime("%Y-%m-%dT%H:%M")})
-    client.post(log_url(customer_a), {"kind": "note", "channel": "system", "direction": "internal",
+    client.post(log_url(customer_a), {"kind": "note", "channel": "in_person", "direction": "internal",
                                       "summary": "Just now"})
     entries = timeline_entries(client.get(customer_a.get_absolute_url()))
     assert [e["summary"] for e in entries] == ["Just now", "Customer record created.", "Called last week"]
@@ -142,7 +142,7 @@ def test_it_keeps_a_back_dated_interaction_in_time_order_at_the_time_typed(clien
 
 def test_it_lets_a_read_only_role_log_an_interaction_under_its_department(client, readonly_a, customer_a):
     client.force_login(readonly_a)
-    response = client.post(log_url(customer_a), {"kind": "complaint", "channel": "phone", "direction": "in",
+    response = client.post(log_url(customer_a), {"kind": "call", "channel": "phone", "direction": "in",
                                                  "summary": "Rattling door panel"}, follow=True)
     assert response.status_code == 200
     newest = timeline_entries(response)[0]
@@ -179,7 +179,7 @@ def test_it_shows_a_bad_interaction_at_the_field_and_saves_nothing(client, sales
 
 def test_it_accepts_a_summary_of_exactly_2000_characters(client, sales_a, customer_a):
     client.force_login(sales_a)
-    response = client.post(log_url(customer_a), {"kind": "note", "channel": "system", "direction": "internal",
+    response = client.post(log_url(customer_a), {"kind": "note", "channel": "in_person", "direction": "internal",
                                                  "summary": "y" * 2000})
     assert response.status_code == 302
     assert len(customer_a.interactions.get(kind="note", summary__startswith="y").summary) == 2000

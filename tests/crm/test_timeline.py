@@ -34,8 +34,9 @@ def test_it_shows_touches_from_two_apps_newest_first_with_their_departments(clie
     client.force_login(sales_a)
     entries = timeline_entries(client.get(customer_a.get_absolute_url()))
     assert [e["summary"] for e in entries] == [
-        "Customer record created.", "10,000 km service done", "Quotation for a new Avanza"]
-    service_header, sales_header = entries[1]["header"], entries[2]["header"]
+        f"Vehicle added: {vehicle}.", "Customer record created.",
+        "10,000 km service done", "Quotation for a new Avanza"]
+    service_header, sales_header = entries[2]["header"], entries[3]["header"]
     assert "Service visit" in service_header and "· Service" in service_header and "In person" in service_header
     assert str(sales_a) not in service_header
     assert "Quotation" in sales_header and "· Sales" in sales_header and str(sales_a) in sales_header
