@@ -123,3 +123,15 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.branch_id is not None and self.branch.is_head_office
+
+
+# The idle-session clock starts at every login (accounts.middleware.IdleSessionMiddleware).
+def _connect_login_receiver():
+    from django.contrib.auth.signals import user_logged_in
+
+    from .middleware import mark_login_time
+
+    user_logged_in.connect(mark_login_time, dispatch_uid="accounts.mark_login_time")
+
+
+_connect_login_receiver()

@@ -58,6 +58,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: end idle sessions (with a message), then the user's time zone.
+    "accounts.middleware.IdleSessionMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Must be last: it turns locked-out login attempts into the lockout page.
@@ -111,10 +114,20 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "crm:customer_list"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock a username+IP pair after repeated failures.
+# Sessions end after a working day without a request (accounts.middleware.IdleSessionMiddleware
+# keeps them alive while used); "this is a shared computer" at login ends them when the browser
+# closes and after SESSION_SHARED_IDLE_HOURS without a request.
+SESSION_IDLE_SECONDS = int(env.float("SESSION_IDLE_HOURS", default=9) * 3600)
+SESSION_SHARED_IDLE_SECONDS = int(env.float("SESSION_SHARED_IDLE_HOURS", default=1) * 3600)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+
+# django-axes: lock an account after AXES_FAILURE_LIMIT failures from any addresses, and an
+# address after AXES_IP_FAILURE_LIMIT failures against any accounts (accounts.lockout).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "accounts.lockout.AccountOrAddressLockoutHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
@@ -154,6 +167,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relasi <noreply@rela
 # --- Redis / Celery
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:63799/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# The Redis transport is replaced by one that survives a broker outage (crm/celery.py,
+# crm/broker_transport.py); reconnect for as long as the outage lasts.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"

@@ -51,7 +51,7 @@ MSG
 if [ -f docs/DEMO_LOGINS.txt ]; then
     cat docs/DEMO_LOGINS.txt
 else
-    echo "  Demo logins: see docs/DEMO_LOGINS.txt (written by seed_demo), or create your own"
+    echo "  Demo logins: see docs/DEMO_LOGINS.txt in the repository (seed_demo creates the users), or create your own"
     echo "  with: .venv/bin/python manage.py createsuperuser"
 fi
 cat <<MSG

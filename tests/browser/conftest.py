@@ -50,7 +50,9 @@ def assets_problems(page):
 
     def console(msg):
         url = msg.location.get("url", "")
-        # The site has no favicon (yet): Chromium's own request for it is not a page asset.
+        # Our pages link their icon (static/favicon.svg, in base.html). Chromium's own
+        # fallback request for /favicon.ico, made for pages without such a link (the Django
+        # admin's), is the browser's, not a page asset.
         if msg.type == "error" and not url.endswith("/favicon.ico"):
             problems.append(f"console: {msg.text} at {url}")
 

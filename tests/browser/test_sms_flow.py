@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.marketing.conftest import _gateway_server, gateway  # noqa: F401 (fixtures)
-from tests.marketing.workers import redis_server, worker  # noqa: F401 (fixtures)
+from tests.marketing.workers import redis_server, wait_until, worker  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +28,13 @@ def test_it_sends_an_sms_and_shows_it_delivered(page, live_server, gateway, work
     page.fill("#id_body", "Halo {{ first_name }}, mobil Anda sudah siap diambil.")
     page.click("button:has-text('Send SMS')")
     assert page.is_visible("text=SMS queued.")
-    for _ in range(50):  # the worker sends, the gateway calls back: sent, then delivered
+    # The worker sends, the gateway calls back: sent, then delivered. Fails at once if the
+    # worker died, and after 30 s at most.
+    def delivered():
         page.reload()
-        if page.locator("#timeline .message-status", has_text="Delivered").count():
-            break
-        page.wait_for_timeout(200)
+        return page.locator("#timeline .message-status", has_text="Delivered").count() > 0
+
+    wait_until(delivered, timeout=30, interval=0.2, procs=[worker], what="the SMS shown as delivered on the 360 page")
     entry = page.locator("#timeline .timeline-item", has_text="Halo Budi, mobil Anda sudah siap diambil.")
     assert entry.locator(".message-status").inner_text() == "Delivered"
     shot(page, "sms-delivered")

@@ -9,10 +9,13 @@ Every page starts with the same four queries:
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Department
 from crm import services
+from marketing import services as marketing_services
+from marketing.tasks import send_dispatch_task
 from tests.factories import AssetFactory, CustomerFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +64,28 @@ def grow_customer(customer, staff, tags):
                                     summary=f"Visit {i}", occurred_at=start + dt.timedelta(hours=i))
 
 
+@pytest.fixture
+def outbox_sms(settings):
+    """SMS to the development Outbox, sent in-process at once (no quiet hours, no rate limit)."""
+    settings.SMS_BACKEND = "marketing.backends.DevelopmentBackend"
+    settings.SMS_QUIET_HOURS = "0-0"
+    settings.SMS_RATE_PER_SECOND = 0
+    keys = iter(range(10**6))
+
+    def send(customers, by, body="Halo {{ first_name }}, mobil Anda sudah siap."):
+        for customer in customers:
+            if not customer.sms_consent:
+                services.customer_update(customer=customer, by=None, consents={"sms": True})
+        sent = marketing_services.send_create(idempotency_key=f"pin-{next(keys)}", channel="sms", name="Pin",
+                                              body=body, customers=[c.pk for c in customers], by=by)
+        send_dispatch_task.run(sent.pk)
+        # Every message is sent and on its customer's timeline, with the message as its source.
+        assert sent.messages.exclude(status="delivered").count() == 0
+        return sent
+
+    return send
+
+
 def test_it_keeps_the_list_and_search_query_counts_flat(client, sales_a, customer_a, queries):
     # The four shared queries, then:
     #   5. one page of customers, with branch and owner joined in (no COUNT(*): see selectors.Page),
@@ -106,18 +131,25 @@ def test_it_keeps_the_head_office_list_query_count_flat(client, head_office_user
             client.get("/customers/", {"branch": customer_a.branch_id, "q": "tambahan"})
 
 
-def test_it_keeps_the_360_page_query_count_flat(client, sales_a, customer_a, queries):
+def test_it_keeps_the_360_page_query_count_flat(client, sales_a, customer_a, queries, outbox_sms):
     # The four shared queries, then:
     #   5. the customer, with branch and owner joined in (the access helper),
     #   6. its tags, 7. its vehicles, 8. its contact persons,
-    #   9. one page of the timeline, with each entry's staff member joined in.
+    #   9. one page of the timeline, with each entry's staff member joined in,
+    #  10. the sources of the page's entries: one query per kind of source (here the SMS
+    #      Messages whose status the timeline shows), however many entries have one.
     client.force_login(sales_a)
     for grown in (False, True):
         if grown:
             staff, tags = grow(sales_a.branch)
             grow_customer(customer_a, staff, tags)
-        with queries(9):
+        for _ in range(3 if grown else 2):  # newer than the grown history: on the first page
+            outbox_sms([customer_a], sales_a)
+        with queries(10):
             response = client.get(customer_a.get_absolute_url())
+        with_source = [item for item in response.context["timeline"].items if item.source_id]
+        assert len(with_source) == (5 if grown else 2)
+        assert response.content.decode().count("message-status") == len(with_source)
     assert len(response.context["timeline"].items) == 20 and len(response.context["assets"]) == 4
 
 
@@ -148,3 +180,27 @@ def test_it_keeps_the_edit_page_query_count_flat(client, sales_a, customer_a, qu
             grow_customer(customer_a, staff, tags)
         with queries(8):
             client.get(url)
+
+
+def test_it_keeps_the_outbox_query_count_flat(client, sales_a, customer_a, queries, outbox_sms):
+    # The four shared queries, then 5. one page of messages, with customer and send joined in.
+    client.force_login(sales_a)
+    url = reverse("marketing:outbox")
+    others = [CustomerFactory(name=f"Penerima {i}", phone=f"+6281355500{i:03d}", branch=sales_a.branch,
+                              consents={"sms": True}) for i in range(4)]
+    outbox_sms([customer_a, *others], sales_a)
+    outbox_sms([customer_a], sales_a)
+    for grown in (False, True):
+        if grown:
+            staff, _ = grow(sales_a.branch)
+            outbox_sms(others, staff[0])
+            more = [CustomerFactory(name=f"Massal {i}", phone=f"+6281366600{i:03d}", branch=sales_a.branch,
+                                    consents={"sms": True}) for i in range(50)]
+            outbox_sms(more, staff[2], body="Promo {{ name }}")
+        with queries(5):
+            response = client.get(url)
+        with queries(5):
+            client.get(url, {"status": "delivered"})
+        with queries(5):
+            client.get(url, {"page": 2})
+        assert len(response.context["page"].items) == (6 if not grown else 50)

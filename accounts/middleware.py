@@ -1,0 +1,100 @@
+"""Per-request middleware for staff: their branch's time zone, and sessions that end when idle.
+
+Both go after ``AuthenticationMiddleware`` in ``settings.MIDDLEWARE``.
+"""
+
+from __future__ import annotations
+
+import time
+import zoneinfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# Session keys (underscore: Django's own convention for internal session data).
+LAST_SEEN_KEY = "_relasi_last_seen"
+IDLE_LIMIT_KEY = "_relasi_idle_seconds"
+# The last-seen time is written at most this often, so a page that loads ten htmx
+# fragments does not write the session row ten times.
+TOUCH_EVERY_SECONDS = 60
+
+
+def user_time_zone(user) -> zoneinfo.ZoneInfo | None:
+    """The zone a member of staff works in: their branch's (head office staff: head office's).
+
+    ``None`` for anonymous users and staff without a branch: the default ``TIME_ZONE`` applies.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    branch = getattr(user, "branch", None)
+    name = getattr(branch, "time_zone", "") if branch is not None else ""
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # A zone name typed into the back office that this machine does not know.
+        return None
+
+
+class UserTimezoneMiddleware:
+    """Each request runs in the user's branch time zone: forms read the times typed in it
+    (a ``datetime-local`` input is local time), templates show times in it, and
+    ``timezone.localtime()``/``localdate()`` mean the user's "today"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = user_time_zone(request.user)
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            # The worker thread serves the next request for someone else.
+            timezone.deactivate()
+
+
+def mark_login_time(sender, request, user, **kwargs):
+    """Receiver of ``user_logged_in`` (connected in accounts/models.py): every way in (our
+    login page, the back office's, ``Client.force_login``) starts the idle clock at once."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN_KEY] = int(time.time())
+
+
+def idle_limit_seconds(request) -> int:
+    """How long this session may sit unused before it ends."""
+    return int(request.session.get(IDLE_LIMIT_KEY) or settings.SESSION_IDLE_SECONDS)
+
+
+class IdleSessionMiddleware:
+    """Logs a user out after a spell without any request (a working day by default; less on a
+    computer marked as shared at login), and keeps the session alive while it is used.
+
+    The cookie's and the stored session's lifetime is ``SESSION_COOKIE_AGE`` (the idle limit)
+    from the last time the session was saved; the last-seen time here is saved at most once a
+    minute, which also pushes both expiries forward. The check below covers sessions whose
+    own idle limit is shorter than ``SESSION_COOKIE_AGE`` (shared computers).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if "_auth_user_id" in session:  # logged in; checked without loading the user
+            now = int(time.time())
+            last_seen = session.get(LAST_SEEN_KEY)
+            if last_seen is not None and now - int(last_seen) > idle_limit_seconds(request):
+                logout(request)  # flushes the session: a fresh, anonymous one from here on
+                messages.info(request, _("You were logged out after a period without activity. "
+                                         "Please log in again."))
+            elif last_seen is None or now - int(last_seen) >= TOUCH_EVERY_SECONDS:
+                session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
