@@ -375,44 +375,54 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
     messages = Message.objects.filter(pk__in=ids).select_related("customer__branch").prefetch_related(
         "customer__assets").order_by("id")
     renewed = time.monotonic()
-    for message in messages:
-        values = _values(message.customer)
-        text = render(template, values)
-        if send.channel == Send.Channel.SMS:
-            _throttle()
-        if time.monotonic() - renewed > _lease_seconds() / 3:
-            _lease_extend(token)
-            renewed = time.monotonic()
-        attempt = _attempt_start(message.pk, token)
-        if attempt is None:
-            continue  # another owner has it now (or the send stopped): not ours to send
-        message.attempts = attempt
-        try:
-            if send.channel == Send.Channel.SMS:
-                accepted = backend.send_sms(to=message.to, body=text)
-            else:
-                accepted = backends.send_email(to=message.to, subject=render(subject, values) if subject else "",
-                                               body=text)
-        except backends.TransientError as exc:
-            _record_transient(message, token, exc)
-        except backends.PermanentError as exc:
-            _record_failed(message, token, exc.code, exc.message)
-            if exc.code == "21610":
-                # The carrier says this number unsubscribed (a STOP we never saw): honour it.
-                from crm.services import customer_update
-
-                customer_update(customer=message.customer, by=None, consents={ConsentChannel.SMS.value: False},
-                                consent_source=OPT_OUT_CARRIER)
-        except backends.UnknownOutcome as exc:
-            Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
-                status=Message.Status.UNKNOWN, error_message=str(exc)[:300], updated_at=timezone.now())
-        else:
-            _record_accepted(send, message, text, accepted, token=token)
+    recorded: list[str] = []  # SIDs saved in this batch: kept early callbacks are looked up once, after
+    try:
+        for message in messages:
+            _send_one(send, message, template, subject, token, backend, recorded)
+            if time.monotonic() - renewed > _lease_seconds() / 3:
+                _lease_extend(token)
+                renewed = time.monotonic()
+    finally:
+        _apply_early_statuses(recorded)  # after the SIDs' commits: see message_status_update
     return len(ids)
 
 
+def _send_one(send, message, template, subject, token, backend, recorded: list[str]) -> None:
+    """One row of a claimed batch: stamp the attempt, call the provider, record the outcome."""
+    values = _values(message.customer)
+    text = render(template, values)
+    if send.channel == Send.Channel.SMS:
+        _throttle()
+    attempt = _attempt_start(message.pk, token)
+    if attempt is None:
+        return  # another owner has it now (or the send stopped): not ours to send
+    message.attempts = attempt
+    try:
+        if send.channel == Send.Channel.SMS:
+            accepted = backend.send_sms(to=message.to, body=text)
+        else:
+            accepted = backends.send_email(to=message.to, subject=render(subject, values) if subject else "",
+                                           body=text)
+    except backends.TransientError as exc:
+        _record_transient(message, token, exc)
+    except backends.PermanentError as exc:
+        _record_failed(message, token, exc.code, exc.message)
+        if exc.code == "21610":
+            # The carrier says this number unsubscribed (a STOP we never saw): honour it.
+            from crm.services import customer_update
+
+            customer_update(customer=message.customer, by=None, consents={ConsentChannel.SMS.value: False},
+                            consent_source=OPT_OUT_CARRIER)
+    except backends.UnknownOutcome as exc:
+        Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
+            status=Message.Status.UNKNOWN, error_message=str(exc)[:300], updated_at=timezone.now())
+    else:
+        if _record_accepted(send, message, text, accepted, token=token, apply_early=False):
+            recorded.append(accepted.sid)
+
+
 def _record_accepted(send: Send, message: Message, text: str, accepted: backends.Accepted, *,
-                     token: uuid.UUID | None, claim: Q | None = None) -> bool:
+                     token: uuid.UUID | None, claim: Q | None = None, apply_early: bool = True) -> bool:
     """The provider has the message: store its SID and status, write the timeline entry.
 
     Only the claim's owner may do so (``token``, or the sweeper's ``claim``); anything
@@ -443,8 +453,8 @@ def _record_accepted(send: Send, message: Message, text: str, accepted: backends
                 direction=Interaction.Direction.OUTBOUND, department=send.department, staff=send.created_by,
                 summary=text, source=message,
             )
-    if updated:
-        _apply_early_statuses(accepted.sid)  # after commit: see message_status_update
+    if updated and apply_early:
+        _apply_early_statuses([accepted.sid])  # after commit: see message_status_update
     return bool(updated)
 
 
@@ -674,19 +684,26 @@ def message_status_update(*, sid: str, provider_status: str, error_code: str = "
         return True
     EarlyStatus.objects.create(sid=sid, status=provider_status[:16], error_code=error_code[:16])
     if Message.objects.filter(provider_sid=sid).exists():
-        _apply_early_statuses(sid)
+        _apply_early_statuses([sid])
         return True
     log.info("Status callback for a SID not recorded yet, kept: %s (%s)", sid, provider_status)
     return False
 
 
-def _apply_early_statuses(sid: str) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM marketing_earlystatus WHERE sid = %s RETURNING status, error_code", [sid])
-        for provider_status, error_code in cursor.fetchall():
-            status = PROVIDER_STATUS.get(provider_status)
-            if status:
-                _apply_status(sid, status, error_code)
+def _apply_early_statuses(sids: list[str]) -> None:
+    """Apply (and drop) the callbacks kept for these just-recorded SIDs: one statement for
+    a whole batch on the hot path. Should the process die between taking and applying
+    them, the message stays "sent" until messages_refresh_status asks the provider."""
+    if not sids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM marketing_earlystatus WHERE sid = ANY(%s) RETURNING sid, status, error_code",
+                       [list(sids)])
+        kept = cursor.fetchall()
+    for sid, provider_status, error_code in kept:
+        status = PROVIDER_STATUS.get(provider_status)
+        if status:
+            _apply_status(sid, status, error_code)
 
 
 STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"}

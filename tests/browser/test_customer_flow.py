@@ -7,18 +7,11 @@ import re
 import pytest
 
 from crm.models import Customer
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BOOTSTRAP_PRIMARY = "rgb(13, 110, 253)"
-
-
-def log_in(page, live_server, user, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", user.email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/customers/")
 
 
 def assert_assets_loaded(page):

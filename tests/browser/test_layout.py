@@ -9,19 +9,11 @@ import pytest
 from django.urls import reverse
 
 from marketing.models import Message, Send
+from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
 
 LONG_NAME = "Pelanggan" + "X" * 191  # 200 characters, no space anywhere
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-
-
-
-def log_in(page, live_server, user, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", user.email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/customers/")
 
 
 def assert_fits(page, width):

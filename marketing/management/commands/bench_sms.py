@@ -120,7 +120,7 @@ class Command(BaseCommand):
                         customers=Customer.objects.filter(id__in=ids), by=by)
                     created = time.perf_counter() - start
                 peak, elapsed = self._run(send, env, concurrency, settle=faults)
-                audit = self._audit(server, send)
+                audit = self._audit(server, send, final_status=faults)
                 rate = size / elapsed
                 stats = server.state
                 self.stdout.write(
@@ -197,8 +197,10 @@ class Command(BaseCommand):
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait()
 
-    def _audit(self, server, send) -> dict:
-        """Every recipient accepted once at the gateway; every row final, with its SID and status."""
+    def _audit(self, server, send, *, final_status: bool) -> dict:
+        """Every recipient accepted once at the gateway; every row closed, with the gateway's
+        SID and (with callbacks, ``final_status``) the gateway's final status; without
+        callbacks a row rightly stays "sent"."""
         with server.state.lock:
             final = server.state.final_by_to()
         duplicates = sum(1 for v in final.values() if len(v) > 1)
@@ -210,6 +212,10 @@ class Command(BaseCommand):
             got = final.get(to)
             if not got:
                 missing += status != "failed"
-            elif [sid, status] not in got:
-                wrong += 1
+            else:
+                at_gateway = dict(got)  # sid -> the gateway's final status
+                if sid not in at_gateway:
+                    wrong += 1
+                elif status != at_gateway[sid] and (final_status or status != "sent"):
+                    wrong += 1
         return {"duplicates": duplicates, "missing": missing, "open": open_, "wrong": wrong}
