@@ -290,3 +290,22 @@ class ContactPersonForm(forms.ModelForm):
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
+
+
+class InteractionCorrectionForm(forms.Form):
+    """The author's correction of a logged interaction's summary (crm.services.interaction_correct)."""
+
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_summary(self):
+        summary = self.cleaned_data["summary"].strip()
+        if len(summary) > 2000:
+            raise forms.ValidationError(_("Keep the summary under 2000 characters."))
+        if not summary:
+            raise forms.ValidationError(_("Write what happened."))
+        return summary

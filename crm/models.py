@@ -23,6 +23,12 @@ class CustomerQuerySet(BranchScopedQuerySet):
     branch_paths = ("branch",)  # Customer.objects.visible_to(user): the customer's own branch
 
 
+class CustomerChildQuerySet(BranchScopedQuerySet):
+    """Rows that hang off a customer (contact persons, assets, interactions): the customer's branch."""
+
+    branch_paths = ("customer__branch",)
+
+
 class Tag(TimeStampedModel):
     name = models.CharField(_("name"), max_length=50, unique=True)
 
@@ -120,6 +126,8 @@ class ContactPerson(TimeStampedModel):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
 
+    objects = CustomerChildQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("contact person")
@@ -143,6 +151,8 @@ class Asset(TimeStampedModel):
     warranty_end = models.DateField(_("warranty ends"), null=True, blank=True)
     odometer_km = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
     next_service_due = models.DateField(_("next service due"), null=True, blank=True)
+
+    objects = CustomerChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["-purchase_date", "id"]
@@ -212,6 +222,11 @@ class Interaction(TimeStampedModel):
     source_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     source_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
+    # A correction by the author (crm.services.interaction_correct) keeps what was first written.
+    original_summary = models.TextField(_("original summary"), blank=True)
+    corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True)
+
+    objects = CustomerChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("interaction")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -264,4 +266,48 @@ def interaction_record(
         interaction.source_type = ContentType.objects.get_for_model(source)
         interaction.source_id = source.pk
     interaction.save()
+    return interaction
+
+
+SUMMARY_MAX_LENGTH = 2000
+
+
+def interaction_correction_refusal(*, interaction: Interaction, by: User | None,
+                                   now: dt.datetime | None = None) -> str | None:
+    """Why ``by`` may not correct ``interaction`` now, or None if they may.
+
+    Only the author, only what a person typed (not a record's own history or a touch
+    written by another app), and only for INTERACTION_CORRECTION_MINUTES after logging it.
+    """
+    if by is None or interaction.staff_id is None or interaction.staff_id != by.pk:
+        return _("Only the person who logged this interaction can correct it.")
+    if interaction.source_type_id is not None or interaction.channel == Interaction.Channel.SYSTEM:
+        return _("This entry was recorded by the system and cannot be corrected.")
+    window = dt.timedelta(minutes=settings.INTERACTION_CORRECTION_MINUTES)
+    if (now or timezone.now()) > interaction.created_at + window:
+        return _("An interaction can be corrected only within %(minutes)d minutes of logging it.") % {
+            "minutes": settings.INTERACTION_CORRECTION_MINUTES}
+    return None
+
+
+@transaction.atomic
+def interaction_correct(*, interaction: Interaction, by: User | None, summary: str) -> Interaction:
+    """The author fixes the summary of what they logged; the first wording is kept."""
+    # Decide on the row as stored (locked), not on an instance a form may have changed.
+    stored = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    refusal = interaction_correction_refusal(interaction=stored, by=by)
+    if refusal:
+        raise ValidationError(refusal, code="not_correctable")
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError({"summary": _("Write what happened.")}, code="required")
+    if len(summary) > SUMMARY_MAX_LENGTH:
+        raise ValidationError({"summary": _("Keep the summary under 2000 characters.")}, code="max_length")
+    if not stored.original_summary:
+        stored.original_summary = stored.summary
+    stored.summary = summary
+    stored.corrected_at = timezone.now()
+    stored.save(update_fields=["summary", "original_summary", "corrected_at", "updated_at"])
+    for name in ("summary", "original_summary", "corrected_at", "updated_at"):
+        setattr(interaction, name, getattr(stored, name))
     return interaction

@@ -216,6 +216,7 @@ LOGGING = {
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="ID")
 CUSTOMER_LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
+INTERACTION_CORRECTION_MINUTES = env.int("INTERACTION_CORRECTION_MINUTES", default=30)  # author may fix a summary
 
 # --- Messaging (marketing/): SMS through Twilio or the development Outbox.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

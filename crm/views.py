@@ -1,20 +1,22 @@
 """Staff pages of the shared customer record. Each view: access helper, form, one service."""
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import customer_get_for_user, staff_view
+from accounts.access import customer_get_for_user, get_for_user_or_404, staff_view
 from marketing.forms import SmsForm
 
 from . import selectors, services
 from .filters import CustomerFilter
-from .forms import AssetForm, ContactPersonForm, CustomerForm, InteractionForm
+from .forms import AssetForm, ContactPersonForm, CustomerForm, InteractionCorrectionForm, InteractionForm
 from .models import Customer
 
 
@@ -90,9 +92,15 @@ def customer_edit(request, customer_id):
     return render(request, "crm/customer_form.html", {"form": form, "customer": customer, "creating": False})
 
 
+def _correctable_since() -> dt.datetime:
+    """Entries logged after this may still be corrected by their author (the timeline's "Correct" link)."""
+    return timezone.now() - dt.timedelta(minutes=settings.INTERACTION_CORRECTION_MINUTES)
+
+
 def _detail_context(request, customer, interaction_form=None) -> dict:
     return {
         "customer": customer,
+        "correctable_since": _correctable_since(),
         "tags": list(customer.tags.all()),
         "assets": selectors.customer_assets(customer=customer),
         "contact_persons": list(customer.contact_persons.all()),
@@ -118,7 +126,8 @@ def customer_timeline(request, customer_id):
     customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
     timeline = selectors.customer_timeline(customer=customer, page=selectors.parse_page(request.GET.get("page")))
     template = "crm/partials/timeline.html" if request.htmx else "crm/customer_timeline.html"
-    return render(request, template, {"customer": customer, "timeline": timeline})
+    context = {"customer": customer, "timeline": timeline, "correctable_since": _correctable_since()}
+    return render(request, template, context)
 
 
 @require_POST
@@ -154,6 +163,7 @@ def interaction_create(request, customer_id):
         "timeline": selectors.customer_timeline(customer=customer),
         "logged": logged,
         "can_log": True,
+        "correctable_since": _correctable_since(),
     }
     return render(request, "crm/partials/timeline_panel.html", context)
 
@@ -181,3 +191,58 @@ def contact_person_create(request, customer_id):
         return redirect(customer)
     context = {"form": form, "customer": customer, "title": _("Add a contact person")}
     return render(request, "crm/child_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("crm.change_asset")
+def asset_edit(request, customer_id, asset_id):
+    customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
+    asset = get_for_user_or_404(customer.assets, request.user, public_id=asset_id)
+    # The title names the vehicle as saved: a bound form changes ``asset`` in memory.
+    title = _("Edit vehicle %(vehicle)s") % {"vehicle": asset}
+    form = AssetForm(request.POST or None, instance=asset)
+    if request.method == "POST" and form.is_valid():
+        services.asset_update(asset=asset, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Vehicle updated."))
+        return redirect(customer)
+    return render(request, "crm/child_form.html", {"form": form, "customer": customer, "title": title})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("crm.change_contactperson")
+def contact_person_edit(request, customer_id, contact_person_id):
+    customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
+    person = get_for_user_or_404(customer.contact_persons, request.user, public_id=contact_person_id)
+    title = _("Edit contact person %(name)s") % {"name": person.name}
+    form = ContactPersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        services.contact_person_update(person=person, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Contact person updated."))
+        return redirect(customer)
+    return render(request, "crm/child_form.html", {"form": form, "customer": customer, "title": title})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("crm.add_interaction")
+def interaction_correct(request, customer_id, interaction_id):
+    customer = customer_get_for_user(request.user, customer_id, queryset=Customer.objects.all())
+    interaction = get_for_user_or_404(customer.interactions.select_related("staff"), request.user,
+                                      public_id=interaction_id)
+    refusal = services.interaction_correction_refusal(interaction=interaction, by=request.user)
+    if refusal:
+        # Someone else's entry, the system's, or too late: a 403 that says which.
+        context = {"customer": customer, "reason": refusal}
+        return render(request, "crm/interaction_not_correctable.html", context, status=403)
+    form = InteractionCorrectionForm(request.POST or None, initial={"summary": interaction.summary})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interaction_correct(interaction=interaction, by=request.user,
+                                         summary=form.cleaned_data["summary"])
+        except ValidationError as error:
+            # The window closed between loading the page and saving it.
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Interaction corrected."))
+            return redirect(customer)
+    context = {"form": form, "customer": customer, "interaction": interaction}
+    return render(request, "crm/interaction_correct_form.html", context)

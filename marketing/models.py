@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, TimeStampedModel
-from crm.models import Customer
+from crm.models import Asset, Customer
 
 
 class Send(TimeStampedModel):
@@ -47,6 +47,10 @@ class Send(TimeStampedModel):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PREPARING)
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     skipped = models.JSONField(_("skipped, by reason"), default=dict, blank=True)
+    # A send to one customer may name the vehicle its vehicle placeholders speak of; without
+    # it (and for a customer it is not theirs) they speak of the customer's first vehicle.
+    asset = models.ForeignKey(Asset, verbose_name=_("vehicle"), on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
 
     class Meta:
         ordering = ["-id"]

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
 from crm.models import Channel as ConsentChannel
-from crm.models import Customer, Interaction
+from crm.models import Asset, Customer, Interaction
 from crm.phone import is_sms_capable, sms_capable_sql, sms_undecided_sql
 from crm.services import interaction_record, staff_department
 
@@ -64,11 +64,14 @@ class Skipped:
 
 # --- creating a send ---------------------------------------------------------------------
 def send_create(*, idempotency_key: str, channel: str, name: str, body: str, customers, by: User | None,
-                purpose: str = Send.Purpose.MARKETING, subject: str = "", department: str | None = None) -> Send:
+                purpose: str = Send.Purpose.MARKETING, subject: str = "", department: str | None = None,
+                asset: Asset | None = None) -> Send:
     """One template to many customers as one send. Same key again = the same send, unchanged.
 
     ``customers`` is a Customer queryset or an iterable of customer ids (ints). An empty
-    audience gives a finished send (done) with no recipients."""
+    audience gives a finished send (done) with no recipients. ``asset``: the vehicle the
+    vehicle placeholders speak of for its owner (see message_send_one); for everyone else,
+    and without it, their first vehicle."""
     audience = _audience(customers)  # refuse a wrong audience before anything is written
     compile_template(body)  # and a bad template
     if subject:
@@ -81,7 +84,7 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
             idempotency_key=idempotency_key,
             defaults={"channel": channel, "purpose": purpose, "name": name, "body": body, "subject": subject,
                       "department": department or staff_department(by),
-                      "branch": by.branch if by else None, "created_by": by},
+                      "branch": by.branch if by else None, "created_by": by, "asset": asset},
         )
         if not created:  # two requests at once: the other one made it
             return send
@@ -177,10 +180,16 @@ def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
 
 
 def message_send_one(*, customer: Customer, channel: str, body: str, by: User | None, key: str,
-                     purpose: str = Send.Purpose.TRANSACTIONAL, subject: str = "") -> Send:
-    """One message to one customer: a send of one, with the same guarantees."""
+                     purpose: str = Send.Purpose.TRANSACTIONAL, subject: str = "",
+                     asset: Asset | None = None) -> Send:
+    """One message to one customer: a send of one, with the same guarantees.
+
+    ``asset``: which of the customer's vehicles ``{{ vehicle_plate }}`` and the other vehicle
+    placeholders speak of (default: their first vehicle)."""
+    if asset is not None and asset.customer_id != customer.pk:
+        raise ValidationError(_("That vehicle is not this customer's."))
     return send_create(idempotency_key=key, channel=channel, name=body[:60], body=body, subject=subject,
-                       customers=[customer.pk], by=by, purpose=purpose)
+                       customers=[customer.pk], by=by, purpose=purpose, asset=asset)
 
 
 # --- pausing -------------------------------------------------------------------------------
@@ -343,8 +352,12 @@ def _throttle() -> None:
         return
 
 
-def _values(customer: Customer) -> dict[str, str]:
-    vehicle = next(iter(customer.assets.all()), None)
+def _values(customer: Customer, asset_id: int | None = None) -> dict[str, str]:
+    """The placeholders' values for ``customer``; the vehicle ones from their asset ``asset_id``
+    (the one chosen for the send), else from their first vehicle. Uses prefetched assets."""
+    vehicles = list(customer.assets.all())
+    vehicle = next((a for a in vehicles if a.pk == asset_id), None) if asset_id else None
+    vehicle = vehicle or next(iter(vehicles), None)
     return {
         "first_name": customer.name.split(" ")[0] if customer.kind == Customer.Kind.PERSON else customer.name,
         "name": customer.name,
@@ -389,7 +402,7 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
 
 def _send_one(send, message, template, subject, token, backend, recorded: list[str]) -> None:
     """One row of a claimed batch: stamp the attempt, call the provider, record the outcome."""
-    values = _values(message.customer)
+    values = _values(message.customer, send.asset_id)
     text = render(template, values)
     if send.channel == Send.Channel.SMS:
         _throttle()
@@ -513,7 +526,7 @@ def messages_reconcile_stuck(*, backend=None) -> int:
     for message in stuck.iterator(chunk_size=500):
         if message.send_id not in templates:
             templates[message.send_id] = compile_template(message.send.body)
-        text = render(templates[message.send_id], _values(message.customer))
+        text = render(templates[message.send_id], _values(message.customer, message.send.asset_id))
         claim = Q(status=message.status, claim_token=message.claim_token,
                   request_started_at=message.request_started_at)
         # Match on number *and* text, and never take a SID another row already holds: the

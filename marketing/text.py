@@ -29,6 +29,9 @@ GSM7_BASIC = set(
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
+# Units (septets for GSM-7, UTF-16 code units for UCS-2) in one SMS, and in each part of a
+# longer one. static/js/sms-counter.js counts with these very values (SmsForm.counter_config).
+SMS_PARTS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
 
 def check_template(body: str) -> None:
@@ -67,11 +70,12 @@ def sms_length(text: str) -> SmsLength:
     """GSM-7: 160 per message, 153 per part; anything else UCS-2: 70, or 67 per part."""
     if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
         units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        single, part, encoding = 160, 153, "GSM-7"
+        encoding = "GSM-7"
     else:
         # UTF-16 code units: characters outside the BMP (emoji) take two.
         units = len(text.encode("utf-16-le")) // 2
-        single, part, encoding = 70, 67, "UCS-2"
+        encoding = "UCS-2"
+    single, part = SMS_PARTS[encoding]
     if units == 0:
         return SmsLength(encoding, 0, 0)
     segments = 1 if units <= single else -(-units // part)

@@ -37,13 +37,14 @@ def outbox(request):
 @staff_view("marketing.add_send")
 def customer_sms_send(request, customer_id):
     customer = customer_get_for_user(request.user, customer_id)
-    form = SmsForm(request.POST)
+    form = SmsForm(request.POST, customer=customer)
     if form.is_valid():
         try:
             # The key is the form's (a double click sends once), scoped to this customer.
             send = services.message_send_one(customer=customer, channel=Send.Channel.SMS,
                                              body=form.cleaned_data["body"], by=request.user,
-                                             key=f"sms:{customer.pk}:{form.cleaned_data['key']}")
+                                             key=f"sms:{customer.pk}:{form.cleaned_data['key']}",
+                                             asset=form.cleaned_data["vehicle"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 from accounts.access import BranchScopedQuerySet, _branch_fields
+from crm import services
 from crm.models import Customer
 
 from .urlwalk import concrete_url, walk
@@ -68,6 +69,14 @@ def url_objects(pattern, branch, known: list) -> dict:
                    if f.many_to_one and f.related_model is model]
         objects[name] = parents[0] if parents else object_in_branch(model, branch, known)
     return objects
+
+
+def logged_by(user, customer):
+    """An interaction ``user`` logged just now on ``customer``, for the ``known`` objects:
+    only its author may correct an interaction (crm:interaction_correct is a 403 to anyone
+    else, and to everyone once the correction window has passed)."""
+    return services.interaction_record(customer=customer, kind="note", channel="phone", direction="internal",
+                                       staff=user, summary="Called back about the booking.")
 
 
 def url(pattern, objects: dict) -> str:
@@ -133,7 +142,7 @@ def test_it_knows_the_branch_scoped_model_of_every_object_url():
 
 
 def test_it_hides_another_branchs_object_on_every_object_url(staff_b, customer_a, sales_a, branch_a):
-    known = [customer_a]
+    known = [customer_a, logged_by(sales_a, customer_a)]
     targets = [(pattern, url_objects(pattern, branch_a, known)) for pattern in scoped_patterns()]
     before = snapshot(customer_a), rows(known)
     other_branch = as_user(staff_b)
@@ -154,7 +163,7 @@ def test_it_hides_another_branchs_object_on_every_object_url(staff_b, customer_a
 
 def test_it_hides_another_branchs_object_from_htmx_requests(staff_b, customer_a, branch_a):
     other_branch = as_user(staff_b)
-    known = [customer_a]
+    known = [customer_a, logged_by(customer_a.owner, customer_a)]
     for pattern in scoped_patterns():
         response = other_branch.get(url(pattern, url_objects(pattern, branch_a, known)), headers={"HX-Request": "true"})
         assert response.status_code in (404, 405), pattern
@@ -164,7 +173,7 @@ def test_it_hides_another_branchs_object_from_htmx_requests(staff_b, customer_a,
 def test_it_opens_every_object_url_to_the_objects_branch(request, who, customer_a, branch_a):
     user = request.getfixturevalue(who)
     client = as_user(user)
-    known = [customer_a]
+    known = [customer_a, logged_by(user, customer_a)]
     problems = []
     for pattern in scoped_patterns():
         objects = url_objects(pattern, branch_a, known)
@@ -194,7 +203,8 @@ def test_it_opens_every_object_url_to_the_objects_branch(request, who, customer_
 def test_it_opens_every_object_url_of_every_branch_to_head_office(head_office_user, customer_a, customer_b,
                                                                   branch_a, branch_b):
     client = as_user(head_office_user)
-    for branch, known in ((branch_a, [customer_a]), (branch_b, [customer_b])):
+    for branch, known in ((branch_a, [customer_a, logged_by(head_office_user, customer_a)]),
+                          (branch_b, [customer_b, logged_by(head_office_user, customer_b)])):
         for pattern in scoped_patterns():
             target = url(pattern, url_objects(pattern, branch, known))
             assert client.get(target).status_code in (200, 405), (pattern, target)
