@@ -123,7 +123,8 @@ def sms_undecided_sql(column: str) -> tuple[str, list]:
     return f"({column} <> '' AND {column} NOT LIKE %s)", [sms_country_prefix() + "%"]
 
 
-def format_phone_national(e164: str) -> str:
+def format_phone_grouped(e164: str) -> str:
+    """A stored number as people read it: ``+62 812-3456-7890`` (international, grouped)."""
     if not e164:
         return ""
     try:

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm.phone import format_phone_national, is_sms_capable, normalize_phone, phone_query_digits, phone_search_keys
+from crm.phone import format_phone_grouped, is_sms_capable, normalize_phone, phone_query_digits, phone_search_keys
 
 
 @pytest.mark.parametrize("raw", ["0812-3456-7890", "081234567890", "6281234567890", "+62 812 3456 7890",
@@ -39,8 +39,8 @@ def test_it_stores_a_jakarta_landline_but_knows_it_cannot_take_sms():
 
 
 def test_it_shows_a_stored_number_in_international_format():
-    assert format_phone_national("+6281234567890") == "+62 812-3456-7890"
-    assert format_phone_national("") == ""
+    assert format_phone_grouped("+6281234567890") == "+62 812-3456-7890"
+    assert format_phone_grouped("") == ""
 
 
 def test_it_indexes_a_number_in_both_the_e164_and_the_national_form():
