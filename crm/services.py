@@ -234,6 +234,25 @@ def asset_delete(*, asset: Asset, by: User | None) -> None:
     _system_note(customer=customer, by=by, summary=_("Vehicle removed: %(vehicle)s.") % {"vehicle": label})
 
 
+def _interaction(*, customer: Customer, kind: str, channel: str, direction: str, summary: str,
+                 department: str | None = None, staff: User | None = None, occurred_at: dt.datetime | None = None,
+                 source: models.Model | None = None) -> Interaction:
+    interaction = Interaction(
+        customer=customer,
+        kind=kind,
+        channel=channel,
+        direction=direction,
+        department=department or staff_department(staff),
+        staff=staff,
+        summary=summary,
+        occurred_at=occurred_at or timezone.now(),
+    )
+    if source is not None:
+        interaction.source_type = ContentType.objects.get_for_model(source)
+        interaction.source_id = source.pk
+    return interaction
+
+
 def interaction_record(
     *,
     customer: Customer,
@@ -252,21 +271,16 @@ def interaction_record(
     someone without one). ``source`` links the touch to the record it came from (a
     quotation, a complaint, an SMS message...), so the timeline can point back to it.
     """
-    interaction = Interaction(
-        customer=customer,
-        kind=kind,
-        channel=channel,
-        direction=direction,
-        department=department or staff_department(staff),
-        staff=staff,
-        summary=summary,
-        occurred_at=occurred_at or timezone.now(),
-    )
-    if source is not None:
-        interaction.source_type = ContentType.objects.get_for_model(source)
-        interaction.source_id = source.pk
+    interaction = _interaction(customer=customer, kind=kind, channel=channel, direction=direction, summary=summary,
+                               department=department, staff=staff, occurred_at=occurred_at, source=source)
     interaction.save()
     return interaction
+
+
+def interactions_record_bulk(entries: Iterable[dict]) -> list[Interaction]:
+    """``interaction_record`` for many touches in one INSERT (a batch of SMS sent): each
+    entry takes the same keyword arguments, with the same defaults."""
+    return Interaction.objects.bulk_create([_interaction(**entry) for entry in entries])
 
 
 SUMMARY_MAX_LENGTH = 2000

@@ -240,6 +240,10 @@ SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 SMS_DISPATCH_PARALLEL = env.int("SMS_DISPATCH_PARALLEL", default=6)
 # A dispatch task hands over to a fresh copy of itself after this long (no starving the sweeper).
 SMS_DISPATCH_SLICE_SECONDS = env.int("SMS_DISPATCH_SLICE_SECONDS", default=30)
+# Accepted messages are recorded (SID, status, timeline) this many at a time, or at least
+# this often; well inside SMS_STUCK_AFTER_SECONDS.
+SMS_RECORD_EVERY = env.int("SMS_RECORD_EVERY", default=50)
+SMS_RECORD_SECONDS = env.float("SMS_RECORD_SECONDS", default=0.5)
 # The lease on rows claimed but not yet sent; and a request started longer ago than this
 # (and than 2 x the Twilio timeout) with no known outcome is reconciled with the provider.
 SMS_STUCK_AFTER_SECONDS = env.int("SMS_STUCK_AFTER_SECONDS", default=120)

@@ -27,12 +27,13 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_values
 
 from accounts.models import Branch, User
 from crm.models import Channel as ConsentChannel
 from crm.models import Asset, Customer, Interaction
 from crm.phone import is_sms_capable, sms_capable_sql, sms_undecided_sql
-from crm.services import interaction_record, staff_department
+from crm.services import interaction_record, interactions_record_bulk, staff_department
 
 from . import backends
 from .models import EarlyStatus, Message, Send
@@ -388,19 +389,75 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
     messages = Message.objects.filter(pk__in=ids).select_related("customer__branch").prefetch_related(
         "customer__assets").order_by("id")
     renewed = time.monotonic()
-    recorded: list[str] = []  # SIDs saved in this batch: kept early callbacks are looked up once, after
+    recorder = _AcceptedRecorder(send, token)
     try:
         for message in messages:
-            _send_one(send, message, template, subject, token, backend, recorded)
+            _send_one(send, message, template, subject, token, backend, recorder)
             if time.monotonic() - renewed > _lease_seconds() / 3:
                 _lease_extend(token)
                 renewed = time.monotonic()
     finally:
-        _apply_early_statuses(recorded)  # after the SIDs' commits: see message_status_update
+        recorder.flush()
     return len(ids)
 
 
-def _send_one(send, message, template, subject, token, backend, recorded: list[str]) -> None:
+class _AcceptedRecorder:
+    """What the provider accepted, written a few at a time: one UPDATE of the rows and one
+    INSERT of their timeline entries per flush, instead of a transaction per message.
+
+    Flushed every SMS_RECORD_EVERY messages or SMS_RECORD_SECONDS, far inside the time
+    after which the sweeper would look at a request (it then finds the message at the
+    provider and records it itself: a crash between acceptance and flush loses nothing).
+    Rows this task no longer owns fall back to ``_record_accepted`` (the late-answer path).
+    """
+
+    def __init__(self, send: Send, token: uuid.UUID):
+        self.send, self.token = send, token
+        self.pending: list[tuple[Message, str, backends.Accepted]] = []
+        self.since = time.monotonic()
+
+    def add(self, message: Message, text: str, accepted: backends.Accepted) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((message, text, accepted))
+        if len(self.pending) >= settings.SMS_RECORD_EVERY or \
+                time.monotonic() - self.since >= settings.SMS_RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        send, sms = self.send, self.send.channel == Send.Channel.SMS
+        rows = []
+        for message, text, accepted in pending:
+            status = PROVIDER_STATUS.get(accepted.status, Message.Status.SENT)
+            rows.append((message.pk, accepted.sid, status, text, sms_length(text).segments if sms else 0,
+                         accepted.error_code[:16] if status in FINAL_FAILED else "", self.token))
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                updated = execute_values(cursor, """
+                    UPDATE marketing_message AS m
+                    SET status = v.status, provider_sid = v.sid, body = v.body, segments = v.segments,
+                        error_code = v.error_code, error_message = '', sent_at = now(), next_attempt_at = NULL,
+                        updated_at = now()
+                    FROM (VALUES %s) AS v(id, sid, status, body, segments, error_code, token)
+                    WHERE m.id = v.id AND m.claim_token = v.token AND m.status IN ('sending', 'unknown')
+                    RETURNING m.id""", rows, template="(%s::bigint, %s, %s, %s, %s::int, %s, %s::uuid)",
+                                         page_size=len(rows), fetch=True)
+                mine = {row[0] for row in updated}
+            kind, channel = _timeline_kind(send)
+            interactions_record_bulk(
+                dict(customer=message.customer, kind=kind, channel=channel, direction=Interaction.Direction.OUTBOUND,
+                     department=send.department, staff=send.created_by, summary=text, source=message)
+                for message, text, _accepted in pending if message.pk in mine)
+        for message, text, accepted in pending:
+            if message.pk not in mine:  # taken over while its request was out
+                _record_accepted(send, message, text, accepted, token=self.token, apply_early=False)
+        _apply_early_statuses([accepted.sid for _m, _t, accepted in pending])  # after commit
+
+
+def _send_one(send, message, template, subject, token, backend, recorder: _AcceptedRecorder) -> None:
     """One row of a claimed batch: stamp the attempt, call the provider, record the outcome."""
     values = _values(message.customer, send.asset_id)
     text = render(template, values)
@@ -430,8 +487,17 @@ def _send_one(send, message, template, subject, token, backend, recorded: list[s
         Message.objects.filter(pk=message.pk, claim_token=token, status=Message.Status.SENDING).update(
             status=Message.Status.UNKNOWN, error_message=str(exc)[:300], updated_at=timezone.now())
     else:
-        if _record_accepted(send, message, text, accepted, token=token, apply_early=False):
-            recorded.append(accepted.sid)
+        recorder.add(message, text, accepted)
+
+
+def _timeline_kind(send: Send) -> tuple[str, str]:
+    """How a sent message appears on the customer's timeline."""
+    sms = send.channel == Send.Channel.SMS
+    if send.purpose == Send.Purpose.MARKETING:
+        kind = Interaction.Kind.CAMPAIGN_MESSAGE
+    else:
+        kind = Interaction.Kind.SMS if sms else Interaction.Kind.EMAIL
+    return kind, Interaction.Channel.SMS if sms else Interaction.Channel.EMAIL
 
 
 def _record_accepted(send: Send, message: Message, text: str, accepted: backends.Accepted, *,
@@ -458,14 +524,10 @@ def _record_accepted(send: Send, message: Message, text: str, accepted: backends
             log.warning("Late provider answer for message %s (SID %s): %s", message.pk, accepted.sid,
                         "kept" if updated else "the row was already resent or finished")
         if updated:
-            interaction_record(
-                customer=message.customer,
-                kind=Interaction.Kind.CAMPAIGN_MESSAGE if send.purpose == Send.Purpose.MARKETING
-                else (Interaction.Kind.SMS if send.channel == "sms" else Interaction.Kind.EMAIL),
-                channel=Interaction.Channel.SMS if send.channel == "sms" else Interaction.Channel.EMAIL,
-                direction=Interaction.Direction.OUTBOUND, department=send.department, staff=send.created_by,
-                summary=text, source=message,
-            )
+            kind, channel = _timeline_kind(send)
+            interaction_record(customer=message.customer, kind=kind, channel=channel,
+                               direction=Interaction.Direction.OUTBOUND, department=send.department,
+                               staff=send.created_by, summary=text, source=message)
     if updated and apply_early:
         _apply_early_statuses([accepted.sid])  # after commit: see message_status_update
     return bool(updated)
