@@ -91,6 +91,7 @@ class Command(BaseCommand):
                       TWILIO_STATUS_CALLBACK_URL=public + reverse("marketing:twilio_status") if faults else "",
                       SMS_RATE_PER_SECOND=0, SMS_QUIET_HOURS="0-0", SMS_DISPATCH_PARALLEL=parallel,
                       SMS_STUCK_AFTER_SECONDS=stuck, TWILIO_TIMEOUT_SECONDS=timeout, SMS_SWEEP_SECONDS=5,
+                      SMS_STATUS_CHECK_AFTER_SECONDS=60,
                       PUBLIC_BASE_URL=public)
         self.stdout.write(f"faults: {FAULTS if faults else 'none'}; worker threads {concurrency}, "
                           f"{parallel} dispatch tasks per send, lease/stuck {stuck} s, timeout {timeout} s")
