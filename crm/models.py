@@ -223,7 +223,7 @@ class Interaction(TimeStampedModel):
     source_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
     # A correction by the author (crm.services.interaction_correct) keeps what was first written.
-    original_summary = models.TextField(_("original summary"), blank=True)
+    original_summary = models.TextField(_("original summary"), blank=True, db_default="")
     corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True)
 
     objects = CustomerChildQuerySet.as_manager()
