@@ -594,9 +594,13 @@ def messages_reconcile_stuck(*, backend=None) -> int:
         # Match on number *and* text, and never take a SID another row already holds: the
         # customer may have had another message from us in the same minutes. The window
         # starts before the first request (clock skew between us and the provider).
-        candidates = backend.find_sent(to=message.to, body=text,
-                                       after=(message.claimed_at or message.request_started_at)
-                                       - dt.timedelta(seconds=60))
+        try:
+            candidates = backend.find_sent(to=message.to, body=text,
+                                           after=(message.claimed_at or message.request_started_at)
+                                           - dt.timedelta(seconds=60))
+        except Exception:  # the provider's API is down: this row waits for the next sweep
+            log.warning("Could not ask the provider about message %s; will retry", message.pk, exc_info=True)
+            continue
         taken = set(Message.objects.filter(provider_sid__in=[c.sid for c in candidates])
                     .values_list("provider_sid", flat=True))
         found = next((c for c in candidates if c.sid not in taken), None)
@@ -669,7 +673,11 @@ def messages_refresh_status(*, backend=None, limit: int = 500) -> int:
     Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(status_checked_at=now)
     changed = 0
     for _pk, sid in rows:
-        found = backend.fetch_status(sid=sid)
+        try:
+            found = backend.fetch_status(sid=sid)
+        except Exception:  # the provider's API is down: asked again after the next interval
+            log.warning("Could not fetch the status of %s", sid, exc_info=True)
+            continue
         if found and PROVIDER_STATUS.get(found.status) not in (None, Message.Status.SENT):
             changed += message_status_update(sid=sid, provider_status=found.status, error_code=found.error_code)
     return changed

@@ -307,3 +307,20 @@ def test_the_sweep_finishes_a_send_whose_last_dispatch_task_was_lost(gateway, au
     send.refresh_from_db()
     other.refresh_from_db()
     assert (send.status, other.status) == (Send.Status.DONE, Send.Status.RUNNING)
+
+
+def test_a_sweep_while_the_provider_api_is_down_skips_lookups_and_still_finishes_sends(gateway, audience, sales_a,
+                                                                                     settings):
+    gateway.configure(drop_share=1.0)
+    unknown = _send(audience, sales_a, key="unknown")
+    services.send_process_chunk(send_id=unknown.pk)
+    _backdate_requests(unknown)
+    done = _send(audience, sales_a, key="done", body="Selesai")
+    for message in done.messages.all():  # all sent by a task lost before it could say so
+        Message.objects.filter(pk=message.pk).update(status="delivered", provider_sid=f"SMx{message.pk}")
+    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{_closed_port()}"  # the API is unreachable
+    result = services.sweep_once()
+    assert result["reconciled"] == 0
+    assert set(unknown.messages.values_list("status", flat=True)) == {"unknown"}  # asked again next time
+    done.refresh_from_db()
+    assert done.status == Send.Status.DONE
