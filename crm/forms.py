@@ -17,6 +17,7 @@ from accounts.models import Branch, User
 from .models import Asset, ContactPerson, Customer, Interaction, Tag
 from .phone import is_landline, is_sms_capable, normalize_phone
 from .selectors import customer_duplicates
+from .services import interaction_summary_clean
 
 CONSENT_SOURCES = [
     ("branch_desk", _("In person at the branch")),
@@ -233,12 +234,7 @@ class InteractionForm(forms.ModelForm):
         return channel
 
     def clean_summary(self):
-        summary = self.cleaned_data["summary"].strip()
-        if len(summary) > 2000:
-            raise forms.ValidationError(_("Keep the summary under 2000 characters."))
-        if not summary:
-            raise forms.ValidationError(_("Write what happened."))
-        return summary
+        return interaction_summary_clean(self.cleaned_data["summary"])
 
     def clean_occurred_at(self):
         when = self.cleaned_data["occurred_at"]
@@ -303,9 +299,4 @@ class InteractionCorrectionForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_summary(self):
-        summary = self.cleaned_data["summary"].strip()
-        if len(summary) > 2000:
-            raise forms.ValidationError(_("Keep the summary under 2000 characters."))
-        if not summary:
-            raise forms.ValidationError(_("Write what happened."))
-        return summary
+        return interaction_summary_clean(self.cleaned_data["summary"])

@@ -286,6 +286,16 @@ def interactions_record_bulk(entries: Iterable[dict]) -> list[Interaction]:
 SUMMARY_MAX_LENGTH = 2000
 
 
+def interaction_summary_clean(value: str | None) -> str:
+    """The one rule for what a person writes on the timeline (logging it, correcting it)."""
+    summary = (value or "").strip()
+    if not summary:
+        raise ValidationError(_("Write what happened."), code="required")
+    if len(summary) > SUMMARY_MAX_LENGTH:
+        raise ValidationError(_("Keep the summary under 2000 characters."), code="max_length")
+    return summary
+
+
 def interaction_correction_refusal(*, interaction: Interaction, by: User | None,
                                    now: dt.datetime | None = None) -> str | None:
     """Why ``by`` may not correct ``interaction`` now, or None if they may.
@@ -312,11 +322,10 @@ def interaction_correct(*, interaction: Interaction, by: User | None, summary: s
     refusal = interaction_correction_refusal(interaction=stored, by=by)
     if refusal:
         raise ValidationError(refusal, code="not_correctable")
-    summary = (summary or "").strip()
-    if not summary:
-        raise ValidationError({"summary": _("Write what happened.")}, code="required")
-    if len(summary) > SUMMARY_MAX_LENGTH:
-        raise ValidationError({"summary": _("Keep the summary under 2000 characters.")}, code="max_length")
+    try:
+        summary = interaction_summary_clean(summary)
+    except ValidationError as exc:
+        raise ValidationError({"summary": exc.messages}, code=exc.code)
     if not stored.original_summary:
         stored.original_summary = stored.summary
     stored.summary = summary
