@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -89,6 +90,10 @@ class User(AbstractUser):
     )
     department = models.CharField(_("department"), max_length=16, choices=Department.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The staff UI's language (issue 9): Indonesian unless the staff member picks English.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="id", db_default="id"
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     USERNAME_FIELD = "email"

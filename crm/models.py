@@ -87,6 +87,10 @@ class Customer(TimeStampedModel):
     phone_consent = models.BooleanField(_("phone consent"), default=False)
     phone_consent_at = models.DateTimeField(_("phone consent changed"), null=True, blank=True)
     phone_consent_source = models.CharField(_("phone consent source"), max_length=60, blank=True)
+    # The language the customer is written to in (SMS, email): Indonesian unless they asked otherwise.
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="id", db_default="id"
+    )
 
     # Lower-cased name, email, phone keys and plate numbers, kept by crm.services so that
     # one trigram index answers the search box (see customer_search_text).

@@ -134,7 +134,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 
 # --- i18n: English and Bahasa Indonesia; branches live in WIB/WITA/WIT.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("id", _("Indonesian"))]
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]  # each in its own language, as a switcher shows them
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
