@@ -1,7 +1,8 @@
 # The two commands (see README.md): make run, make test. Plus make bench (not a test).
 #   make test ARGS="-k customer -x"     extra pytest arguments
 #   make bench ARGS="--sizes 10000"     extra arguments for manage.py bench
-.PHONY: run test bench bench-sms
+#   make messages                       bring locale/id up to date with the code, then translate
+.PHONY: run test bench bench-sms messages
 
 run:
 	bash scripts/run.sh
@@ -14,3 +15,9 @@ bench:
 
 bench-sms:
 	BENCH_COMMAND=bench_sms bash scripts/bench.sh $(ARGS)
+
+# New msgids land untranslated in locale/id/LC_MESSAGES/django.po; translate them, then
+# compilemessages (bootstrap does it too when the .po is newer). tests/i18n checks both.
+messages:
+	.venv/bin/python manage.py makemessages -l id --no-obsolete --ignore=tests --ignore=test-artifacts \
+		--ignore=static --ignore=docs --ignore=scripts

@@ -25,6 +25,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
+from .timestamps import TimeStampedQuerySet
+
 
 def branch_scope(user, *paths: str) -> models.Q:
     """The one place branch scoping is decided: head office sees all, others their branch.
@@ -55,11 +57,13 @@ def _crosses_to_many(model, path: str) -> bool:
     return False
 
 
-class BranchScopedQuerySet(models.QuerySet):
+class BranchScopedQuerySet(TimeStampedQuerySet):
     """Rows that belong to branches. A subclass names the paths to their branches::
 
         class ComplaintQuerySet(BranchScopedQuerySet):
             branch_paths = ("customer__branch", "escalated_to")
+
+    It is a ``TimeStampedQuerySet`` (accounts.timestamps): ``update()`` moves ``updated_at``.
     """
 
     branch_paths: tuple[str, ...] = ("branch",)

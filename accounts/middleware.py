@@ -1,6 +1,7 @@
-"""Per-request middleware for staff: their branch's time zone, and sessions that end when idle.
+"""Per-request middleware for staff: their branch's time zone, their language, and sessions that
+end when idle.
 
-Both go after ``AuthenticationMiddleware`` in ``settings.MIDDLEWARE``.
+All go after ``AuthenticationMiddleware`` in ``settings.MIDDLEWARE``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 # Session keys (underscore: Django's own convention for internal session data).
@@ -20,6 +21,8 @@ IDLE_LIMIT_KEY = "_relasi_idle_seconds"
 # The last-seen time is written at most this often, so a page that loads ten htmx
 # fragments does not write the session row ten times.
 TOUCH_EVERY_SECONDS = 60
+# Sent by requests a page makes on its own, not the user (templates/base.html: the bell's poll).
+BACKGROUND_HEADER = "X-Relasi-Background"
 
 
 def user_time_zone(user) -> zoneinfo.ZoneInfo | None:
@@ -95,6 +98,39 @@ class IdleSessionMiddleware:
                 logout(request)  # flushes the session: a fresh, anonymous one from here on
                 messages.info(request, _("You were logged out after a period without activity. "
                                          "Please log in again."))
-            elif last_seen is None or now - int(last_seen) >= TOUCH_EVERY_SECONDS:
+            elif request.headers.get(BACKGROUND_HEADER) != "true" and (
+                    last_seen is None or now - int(last_seen) >= TOUCH_EVERY_SECONDS):
+                # A request the page makes by itself (the notification bell's poll says so
+                # with this header) is not the user at work: it must not keep a page left
+                # open on a shared computer logged in. It still ends an idle session.
                 session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def user_language(user) -> str | None:
+    """The language a member of staff picked on their profile (``User.language``), if we offer it."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    language = getattr(user, "language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else None
+
+
+class UserLanguageMiddleware:
+    """A logged-in staff member sees every page (the back office too) in the language of their
+    profile, from the first page after login; anyone else gets what ``LocaleMiddleware`` chose
+    from the browser's Accept-Language, Indonesian when it names nothing we offer.
+
+    After ``AuthenticationMiddleware``; the language stays active until the response leaves
+    ``LocaleMiddleware``, which names it in the Content-Language header (and activates the
+    next request's language itself, so nothing leaks to the next user of the thread).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = user_language(request.user)
+        if language is not None:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

@@ -2,21 +2,80 @@
 
 import uuid
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core import checks
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .access import BranchScopedQuerySet
+from .timestamps import TimeStampedQuerySet
 
 
 class TimeStampedModel(models.Model):
-    """Every model that will travel in branch sync carries these."""
+    """Every model that will travel in branch sync carries these.
+
+    ``updated_at`` moves on every write: ``save()`` (``update_fields`` too), and through
+    ``TimeStampedQuerySet`` (accounts.timestamps) ``update()``, ``bulk_update()``, upserts
+    and the SET_NULL of a deleted referenced row. A subclass that declares its own manager
+    builds it on ``TimeStampedQuerySet`` or ``BranchScopedQuerySet`` (which is one): the
+    system check below fails it otherwise.
+    """
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = TimeStampedQuerySet.as_manager()
+
     class Meta:
         abstract = True
+        # Django's own writes (related managers, the delete collector's SET_NULL) go through
+        # the base manager; a subclass inherits the name, so they use its own ``objects``.
+        base_manager_name = "objects"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields and "updated_at" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "updated_at"]
+        super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+
+@checks.register(checks.Tags.models)
+def check_timestamped_managers(app_configs=None, **kwargs):
+    """A TimeStampedModel whose default or base manager does not stamp ``updated_at`` on
+    ``update()`` (a custom manager built on a plain QuerySet) is an error."""
+    errors = []
+    for model in apps.get_models():
+        if issubclass(model, TimeStampedModel) and (app_configs is None or model._meta.app_config in app_configs):
+            errors += timestamped_manager_errors(model)
+    return errors
+
+
+def timestamped_manager_errors(model) -> list[checks.Error]:
+    errors = []
+    for kind, manager in (("default", model._default_manager), ("base", model._base_manager)):
+        if not issubclass(manager._queryset_class, TimeStampedQuerySet):
+            errors.append(checks.Error(
+                f"The {kind} manager of {model._meta.label} is built on {manager._queryset_class.__name__}, "
+                "which does not move updated_at on update().",
+                hint="Build it on accounts.timestamps.TimeStampedQuerySet or accounts.access.BranchScopedQuerySet.",
+                obj=model, id="accounts.E101",
+            ))
+    return errors
+
+
+class BranchQuerySet(BranchScopedQuerySet):
+    """Branches as a user may see them: a branch is its own branch (head office sees all)."""
+
+    branch_paths = ("id",)
 
 
 class Branch(TimeStampedModel):
@@ -32,6 +91,8 @@ class Branch(TimeStampedModel):
     address = models.TextField(_("address"), blank=True)
     time_zone = models.CharField(_("time zone"), max_length=32, choices=TimeZone.choices, default=TimeZone.WIB)
     is_head_office = models.BooleanField(_("head office"), default=False)
+
+    objects = BranchQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -128,6 +189,116 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.branch_id is not None and self.branch.is_head_office
+
+
+class NotificationQuerySet(BranchScopedQuerySet):
+    """A notification is its recipient's alone: narrower than branch scoping. It reaches a
+    branch through its recipient (so the branch-scoping checks know the model), but neither
+    the recipient's branch mates nor head office see it."""
+
+    branch_paths = ("recipient__branch",)
+
+    def visible_to(self, user):
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient=user)
+
+
+class Notification(models.Model):
+    """Something a member of staff should know about (a customer assigned to them, an
+    activity due...), sent by any app through ``accounts.services.notification_send``.
+
+    The target's address and a short text are copied in when it is sent, so the list and
+    the bell never load the targets (of many kinds, some perhaps deleted since).
+    """
+
+    class EmailStatus(models.TextChoices):
+        NONE = "", _("not wanted")
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    # A kind declared in accounts.notifications (e.g. "customer_assigned").
+    verb = models.CharField(_("kind"), max_length=64)
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    target_url = models.CharField(_("link"), max_length=300, blank=True)
+    text = models.CharField(_("text"), max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # The email copy, for a recipient who asked for one (accounts.tasks.notification_email_task).
+    email_status = models.CharField(
+        _("email copy"), max_length=8, choices=EmailStatus.choices, default=EmailStatus.NONE, blank=True
+    )
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # The list page: mine, newest first, paged.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_idx"),
+            # The bell and the home page: my unread, newest first (and their count). Small:
+            # only unread rows are in it.
+            models.Index(fields=["recipient", "-created_at"], condition=models.Q(read_at__isnull=True),
+                         name="notification_unread_idx"),
+            # Pruning by age (accounts.services.notifications_prune).
+            models.Index(fields=["created_at"], name="notification_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind_label}: {self.text}"
+
+    def get_absolute_url(self):
+        # A notification lives in its recipient's list; what it is about is ``target_url``.
+        return reverse("notifications:list")
+
+    @property
+    def kind_label(self) -> str:
+        from .notifications import notification_kind_label
+
+        return notification_kind_label(self.verb)
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+
+class NotificationPreference(models.Model):
+    """One member of staff's choice for one kind of notification: also send an email copy.
+
+    Its own small table rather than a field on User: a kind an app declares later needs no
+    migration, and "no row" simply means the default (no email). One query at send time
+    reads the choices of every recipient.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    email = models.BooleanField(_("also send me an email"), default=False)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.kind}"
 
 
 # The idle-session clock starts at every login (accounts.middleware.IdleSessionMiddleware).

@@ -3,10 +3,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from . import views
 from .views import LoginView
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
+    path("profile/", views.profile, name="profile"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BranchesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'branches'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "branches"
+    verbose_name = _("Branches")
+
+    def ready(self):
+        from crm.registry import DemoStep, demo_steps
+
+        from . import demo
+
+        # After crm's customers (order 0): hours and closures of the demo branches.
+        demo_steps.register(DemoStep(key="branches", run=demo.run, order=50))

@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, User
 
-from .models import Customer, Tag
+from .models import Channel, Customer, Tag
 
-CONSENT_CHOICES = [("sms", _("SMS")), ("email", _("Email")), ("phone", _("Phone"))]
+CONSENT_CHOICES = Channel.choices  # the consent channels are defined once, on the model
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -37,4 +37,5 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(city__iexact=value) if value else queryset
 
     def filter_consent(self, queryset, name, value):
-        return queryset.filter(**{f"{value}_consent": True})
+        # ``value`` is one of Channel's (ChoiceFilter refuses anything else).
+        return queryset.filter(**{f"{Channel(value).value}_consent": True})

@@ -14,10 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, User
 
-from .models import Asset, ContactPerson, Customer, Interaction, Tag
-from .phone import is_landline, is_sms_capable, normalize_phone
+from .models import Asset, Channel, ContactPerson, Customer, Interaction, Tag
+from .formats import DATE_WIDGET_FORMAT, DATETIME_WIDGET_FORMAT
+from .phone import format_phone_grouped, is_landline, is_sms_capable, normalize_phone
 from .selectors import customer_duplicates
 from .services import interaction_summary_clean
+
+# One tick box per consent channel (crm.models.Channel: a new channel is added there only).
+CONSENT_FIELDS = tuple(f"{channel}_consent" for channel in Channel.values)
 
 CONSENT_SOURCES = [
     ("branch_desk", _("In person at the branch")),
@@ -28,11 +32,71 @@ CONSENT_SOURCES = [
 ]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+# Dates are typed day first into text boxes (crm/formats/: "23/11/2026", "23-11-2026",
+# "23112026"...), not native date inputs: those show the browser's own format whatever the
+# page's language (mm/dd/yyyy and a 12-hour clock on a phone set to US English), which is
+# what our users complained about. inputmode="numeric" gives a phone's number pad; a pad
+# without "/" can type the digits alone, and static/js/date-input.js writes the slashes back.
+_DATE_PATTERN = r"[0-9]{1,2}[\/.\- ][0-9]{1,2}[\/.\- ][0-9]{4}|[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME_PATTERN = r"[0-9]{1,2}[.:][0-9]{2}|[0-9]{4}"
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+
+class DateInput(forms.DateInput):
+    """A day-first date in a text box, shown back as ``23/11/2026``."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__(format=DATE_WIDGET_FORMAT, attrs={
+            "placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "autocomplete": "off", "maxlength": 12,
+            "pattern": _DATE_PATTERN, "data-date-input": "date", **(attrs or {})})
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A day-first date and a 24-hour time in one text box, shown back as ``23/11/2026 14.05``."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__(format=DATETIME_WIDGET_FORMAT, attrs={
+            "placeholder": _("dd/mm/yyyy hh.mm"), "inputmode": "numeric", "autocomplete": "off", "maxlength": 20,
+            "pattern": rf"({_DATE_PATTERN}) ?({_TIME_PATTERN})", "data-date-input": "datetime", **(attrs or {})})
+
+
+def _digits_only_ambiguous(value, lengths: tuple[int, ...]) -> bool:
+    """Digits typed without separators must be whole (``23112026``): ``1122026`` could be
+    1 Dec or 11 Feb, and strptime would pick one silently."""
+    digits = value.replace(" ", "") if isinstance(value, str) else ""
+    return digits.isdigit() and len(digits) not in lengths
+
+
+class DayFirstDateField(forms.DateField):
+    """A date typed day first (the formats of crm/formats/, ISO too)."""
+
+    widget = DateInput
+
+    def to_python(self, value):
+        if _digits_only_ambiguous(value, (8,)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class DayFirstDateTimeField(forms.DateTimeField):
+    """A date typed day first and a 24-hour time, in the user's time zone (their branch's)."""
+
+    widget = DateTimeInput
+
+    def to_python(self, value):
+        if _digits_only_ambiguous(value, (12,)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class PhoneInput(forms.TextInput):
+    """A stored number shown grouped (``+62 812-3456-7890``) for editing; normalize_phone reads it back."""
+
+    def format_value(self, value):
+        return format_phone_grouped(value) if isinstance(value, str) and value.startswith("+") else value
 
 
 class CustomerForm(forms.ModelForm):
@@ -48,15 +112,16 @@ class CustomerForm(forms.ModelForm):
         model = Customer
         fields = [
             "kind", "name", "phone", "phone_alt", "email", "birth_date", "address", "city", "province",
-            "branch", "owner", "tags", "sms_consent", "email_consent", "phone_consent",
+            "branch", "owner", "tags", *CONSENT_FIELDS, "language",
         ]
         widgets = {
-            "birth_date": DateInput(),
             "address": forms.Textarea(attrs={"rows": 2}),
-            "phone": forms.TextInput(attrs={"placeholder": "0812-3456-7890", "inputmode": "tel"}),
-            "phone_alt": forms.TextInput(attrs={"inputmode": "tel"}),
+            "phone": PhoneInput(attrs={"placeholder": "0812-3456-7890", "inputmode": "tel"}),
+            "phone_alt": PhoneInput(attrs={"inputmode": "tel"}),
             "tags": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"birth_date": DayFirstDateField}
+        help_texts = {"language": _("SMS and emails to this customer are written in it.")}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +146,7 @@ class CustomerForm(forms.ModelForm):
                 Row(Column("kind", css_class="col-md-3"), Column("name", css_class="col-md-9")),
                 Row(Column("phone", css_class="col-md-4"), Column("phone_alt", css_class="col-md-4"),
                     Column("email", css_class="col-md-4")),
-                Row(Column("birth_date", css_class="col-md-4")),
+                Row(Column("birth_date", css_class="col-md-4"), Column("language", css_class="col-md-4")),
                 "address",
                 Row(Column("city", css_class="col-md-6"), Column("province", css_class="col-md-6")),
             ),
@@ -93,8 +158,7 @@ class CustomerForm(forms.ModelForm):
             ),
             Fieldset(
                 _("Consent"),
-                Row(Column("sms_consent", css_class="col-4"), Column("email_consent", css_class="col-4"),
-                    Column("phone_consent", css_class="col-4")),
+                Row(*(Column(name, css_class="col-4") for name in CONSENT_FIELDS)),
                 "consent_source",
             ),
             "confirm_duplicate",
@@ -169,7 +233,7 @@ class CustomerForm(forms.ModelForm):
         data = dict(self.cleaned_data)
         data.pop("confirm_duplicate", None)
         consent_source = data.pop("consent_source")
-        consents = {ch: data.pop(f"{ch}_consent") for ch in ("sms", "email", "phone")}
+        consents = {ch: data.pop(f"{ch}_consent") for ch in Channel.values}
         tags = data.pop("tags")
         return {"fields": data, "consents": consents, "consent_source": consent_source, "tags": tags}
 
@@ -182,15 +246,11 @@ class InteractionForm(forms.ModelForm):
     the "system" channel is the record's own history: neither can be typed in by hand.
     """
 
-    PERSON_KINDS = (Interaction.Kind.CALL, Interaction.Kind.VISIT, Interaction.Kind.EMAIL, Interaction.Kind.SMS,
-                    Interaction.Kind.NOTE, Interaction.Kind.WEB_FORM)
+    PERSON_KINDS = Interaction.PERSON_KINDS
     PERSON_CHANNELS = (Interaction.Channel.PHONE, Interaction.Channel.IN_PERSON, Interaction.Channel.EMAIL,
                        Interaction.Channel.SMS, Interaction.Channel.WEB)
 
-    occurred_at = forms.DateTimeField(
-        label=_("When"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text=_("Leave empty for now."),
-    )
+    occurred_at = DayFirstDateTimeField(label=_("When"), required=False, help_text=_("Leave empty for now."))
 
     class Meta:
         model = Interaction
@@ -247,8 +307,10 @@ class AssetForm(forms.ModelForm):
     class Meta:
         model = Asset
         fields = ["make", "model", "year", "vin", "plate_number", "purchase_date", "warranty_end",
-                  "odometer_km", "next_service_due"]
-        widgets = {"purchase_date": DateInput(), "warranty_end": DateInput(), "next_service_due": DateInput()}
+                  "odometer_km", "next_service_due", "stnk_due", "insurance_end"]
+        field_classes = {"purchase_date": DayFirstDateField, "warranty_end": DayFirstDateField,
+                         "next_service_due": DayFirstDateField, "stnk_due": DayFirstDateField,
+                         "insurance_end": DayFirstDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -275,6 +337,7 @@ class ContactPersonForm(forms.ModelForm):
     class Meta:
         model = ContactPerson
         fields = ["name", "role", "phone", "email"]
+        widgets = {"phone": PhoneInput(attrs={"inputmode": "tel"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

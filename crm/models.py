@@ -6,17 +6,21 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.functions import RandomUUID
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Upper
+from django.db.models.functions import ExtractDay, ExtractMonth, Replace, Upper
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # branch_scope is re-exported for code that still imports it from here; new code imports
 # it from accounts.access, where the rule lives.
 from accounts.access import BranchScopedQuerySet, branch_scope  # noqa: F401
 from accounts.models import Branch, Department, TimeStampedModel
+
+from . import sync
 
 
 class CustomerQuerySet(BranchScopedQuerySet):
@@ -29,7 +33,10 @@ class CustomerChildQuerySet(BranchScopedQuerySet):
     branch_paths = ("customer__branch",)
 
 
+@sync.register  # deletions leave a Tombstone; branch sync (issue 16) carries it
 class Tag(TimeStampedModel):
+    # Tags sync too (crm.sync); db_default gives existing and raw-inserted rows their own id.
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     name = models.CharField(_("name"), max_length=50, unique=True)
 
     class Meta:
@@ -51,6 +58,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+@sync.register
 class Customer(TimeStampedModel):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -87,6 +95,10 @@ class Customer(TimeStampedModel):
     phone_consent = models.BooleanField(_("phone consent"), default=False)
     phone_consent_at = models.DateTimeField(_("phone consent changed"), null=True, blank=True)
     phone_consent_source = models.CharField(_("phone consent source"), max_length=60, blank=True)
+    # When a person last touched the customer (a call, visit, SMS, email, note... — not a
+    # campaign or a system record); kept by crm.services.interaction_record, for "customers
+    # I have not called for longest" without aggregating millions of interactions.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
     # The language the customer is written to in (SMS, email): Indonesian unless they asked otherwise.
     language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="id", db_default="id"
@@ -107,10 +119,20 @@ class Customer(TimeStampedModel):
             models.Index(fields=["branch", "-id"], name="customer_branch_id_idx"),
             models.Index(Upper("city"), F("id").desc(), name="customer_city_upper_id_idx"),
             models.Index(fields=["owner", "-id"], name="customer_owner_id_idx"),
+            # The home page's "my customers, least recently touched first".
+            models.Index(F("owner"), F("last_contact_at").asc(nulls_first=True), F("id"),
+                         name="customer_owner_contact_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
             models.Index(fields=["phone_alt"], name="customer_phone_alt_idx"),
             models.Index(fields=["email"], name="customer_email_idx"),
-            GinIndex(fields=["search_text"], name="customer_search_trgm", opclasses=["gin_trgm_ops"]),
+            # Birthday reminders: one day's birthdays of a branch (marketing.reminders), no scan.
+            models.Index(ExtractMonth("birth_date"), ExtractDay("birth_date"), F("branch"),
+                         name="customer_birth_md_idx"),
+            # The search box (crm.selectors.customer_search): trigrams of the search text,
+            # with the branch inside the same index (btree_gin), so "matches in my branch"
+            # is answered by the index alone, however many match in other branches.
+            GinIndex(fields=["branch", "search_text"], name="customer_branch_search_idx",
+                     opclasses=["int8_ops", "gin_trgm_ops"]),
         ]
 
     def __str__(self):
@@ -120,6 +142,7 @@ class Customer(TimeStampedModel):
         return reverse("crm:customer_detail", args=[self.public_id])
 
 
+@sync.register
 class ContactPerson(TimeStampedModel):
     """Someone to talk to at a company customer."""
 
@@ -141,6 +164,7 @@ class ContactPerson(TimeStampedModel):
         return self.name
 
 
+@sync.register
 class Asset(TimeStampedModel):
     """What the customer owns; for the reference dealer a vehicle."""
 
@@ -155,6 +179,9 @@ class Asset(TimeStampedModel):
     warranty_end = models.DateField(_("warranty ends"), null=True, blank=True)
     odometer_km = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
     next_service_due = models.DateField(_("next service due"), null=True, blank=True)
+    # Dates the reminder rules need (marketing.reminders): the yearly STNK tax (PKB) and insurance.
+    stnk_due = models.DateField(_("STNK tax due"), null=True, blank=True)
+    insurance_end = models.DateField(_("insurance ends"), null=True, blank=True)
 
     objects = CustomerChildQuerySet.as_manager()
 
@@ -163,9 +190,18 @@ class Asset(TimeStampedModel):
         verbose_name = _("asset")
         verbose_name_plural = _("assets")
         indexes = [
-            models.Index(fields=["plate_number"], name="asset_plate_idx"),
-            models.Index(fields=["vin"], name="asset_vin_idx"),
+            # The back office finds a plate typed with any spacing, or a VIN, by its start
+            # (crm.admin.AssetAdmin.get_search_results: the same expressions).
+            models.Index(OpClass(Upper(Replace("plate_number", models.Value(" "), models.Value(""))),
+                                 name="text_pattern_ops"), name="asset_plate_key_idx"),
+            models.Index(OpClass(Upper("vin"), name="text_pattern_ops"), name="asset_vin_upper_idx"),
+            # The make filter's options (a skip scan, crm.admin.MakeFilter) and its lists.
+            models.Index(fields=["make", "-id"], name="asset_make_id_idx"),
             models.Index(fields=["next_service_due"], name="asset_next_service_idx"),
+            # Reminder rules select one day's due dates (marketing.reminders).
+            models.Index(fields=["stnk_due"], name="asset_stnk_due_idx"),
+            models.Index(fields=["insurance_end"], name="asset_insurance_end_idx"),
+            models.Index(fields=["warranty_end"], name="asset_warranty_end_idx"),
         ]
 
     def __str__(self):
@@ -173,6 +209,7 @@ class Asset(TimeStampedModel):
         return f"{label} ({self.plate_number})" if self.plate_number else label
 
 
+@sync.register
 class Interaction(TimeStampedModel):
     """One touch in the contact history. Create only through crm.services.interaction_record.
 
@@ -206,6 +243,11 @@ class Interaction(TimeStampedModel):
         OUTBOUND = "out", _("Outbound")
         INTERNAL = "internal", _("Internal")
 
+    # What a person does (the quick-log form offers only these); the rest are written by the
+    # apps that own the record (an order, a complaint, a campaign). A person's touch moves
+    # the customer's last_contact_at.
+    PERSON_KINDS = (Kind.CALL, Kind.VISIT, Kind.EMAIL, Kind.SMS, Kind.NOTE, Kind.WEB_FORM)
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
@@ -238,8 +280,44 @@ class Interaction(TimeStampedModel):
         indexes = [
             # The customer's timeline: newest first, paged.
             models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_timeline_idx"),
+            # The home page's "what I logged last".
+            models.Index(fields=["staff", "-occurred_at", "-id"], name="interaction_staff_recent_idx"),
             models.Index(fields=["source_type", "source_id"], name="interaction_source_idx"),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.customer_id} · {self.occurred_at:%Y-%m-%d}"
+
+
+class Tombstone(models.Model):
+    """A deleted row of a synced model (crm.sync): written in the deleting transaction, so
+    that branch sync can carry the deletion to the other side. Append-only."""
+
+    model_label = models.CharField(_("model"), max_length=100)  # e.g. "crm.customer" (Model._meta.label_lower)
+    public_id = models.UUIDField(_("public id"))
+    # The branch the row belonged to when it was deleted, when it had one (tags have none).
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(_("deleted"), default=timezone.now)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        indexes = [
+            # Sync reads "what was deleted at this branch since …"; the admin lists newest first.
+            models.Index(fields=["branch", "deleted_at", "id"], name="tombstone_branch_deleted_idx"),
+            models.Index(fields=["deleted_at", "id"], name="tombstone_deleted_idx"),
+            models.Index(fields=["model_label", "public_id"], name="tombstone_row_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.model_label} {self.public_id}"

@@ -8,16 +8,20 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
+from accounts.notifications import CUSTOMER_ASSIGNED
+from accounts.services import notification_send
 
-from .models import Asset, ContactPerson, Customer, Interaction, Tag
+from . import sync
+from .models import Asset, ContactPerson, Channel, Customer, Interaction, Tag
 from .phone import phone_search_keys
 
-CONSENT_CHANNELS = ("sms", "email", "phone")
+# The consent channels, as defined once by crm.models.Channel (each with its three fields on Customer).
+CONSENT_CHANNELS = tuple(Channel.values)
 
 
 def customer_search_text(*, name: str, email: str = "", phones: Iterable[str] = (), plates: Iterable[str] = ()) -> str:
@@ -111,6 +115,8 @@ def customer_create(*, by: User | None, branch, tags: Iterable[Tag] = (), consen
         direction=Interaction.Direction.INTERNAL, department=staff_department(by), staff=by,
         summary=_("Customer record created."), occurred_at=now,
     )
+    # The owner hears of it, unless they made the customer themselves (notification_send skips ``by``).
+    notification_send(to=customer.owner, verb=CUSTOMER_ASSIGNED, target=customer, by=by)
     return customer
 
 
@@ -148,6 +154,9 @@ def customer_update(*, customer: Customer, by: User | None, tags: Iterable[Tag] 
             direction=Interaction.Direction.INTERNAL, department=staff_department(by), staff=by,
             summary=" ".join(notes), occurred_at=now,
         )
+    if "owner" in changed_fields:
+        # The new owner hears of it, unless they took the customer themselves.
+        notification_send(to=customer.owner, verb=CUSTOMER_ASSIGNED, target=customer, by=by)
     return customer
 
 
@@ -187,7 +196,8 @@ def contact_person_update(*, person: ContactPerson, by: User | None, **fields) -
 def contact_person_delete(*, person: ContactPerson, by: User | None) -> None:
     customer = person.customer
     name = person.name
-    person.delete()
+    with sync.deleted_by(by):
+        person.delete()
     _system_note(customer=customer, by=by, summary=_("Contact person removed: %(name)s.") % {"name": name})
 
 
@@ -229,7 +239,8 @@ def asset_update(*, asset: Asset, by: User | None, **fields) -> Asset:
 def asset_delete(*, asset: Asset, by: User | None) -> None:
     customer = asset.customer
     label = str(asset)
-    asset.delete()
+    with sync.deleted_by(by):
+        asset.delete()
     customer_refresh_search_text(customer=customer)
     _system_note(customer=customer, by=by, summary=_("Vehicle removed: %(vehicle)s.") % {"vehicle": label})
 
@@ -274,13 +285,35 @@ def interaction_record(
     interaction = _interaction(customer=customer, kind=kind, channel=channel, direction=direction, summary=summary,
                                department=department, staff=staff, occurred_at=occurred_at, source=source)
     interaction.save()
+    _last_contact_move([interaction])
     return interaction
 
 
 def interactions_record_bulk(entries: Iterable[dict]) -> list[Interaction]:
     """``interaction_record`` for many touches in one INSERT (a batch of SMS sent): each
     entry takes the same keyword arguments, with the same defaults."""
-    return Interaction.objects.bulk_create([_interaction(**entry) for entry in entries])
+    interactions = Interaction.objects.bulk_create([_interaction(**entry) for entry in entries])
+    _last_contact_move(interactions)
+    return interactions
+
+
+def _last_contact_move(interactions: list[Interaction]) -> None:
+    """Move each customer's last_contact_at forward to its latest person touch among these
+    (one statement; never backwards: a late entry for last week changes nothing)."""
+    latest: dict[int, dt.datetime] = {}
+    for i in interactions:
+        if i.kind in Interaction.PERSON_KINDS and i.channel != Interaction.Channel.SYSTEM:
+            latest[i.customer_id] = max(i.occurred_at, latest.get(i.customer_id, i.occurred_at))
+    if not latest:
+        return
+    with connection.cursor() as cursor:
+        # GREATEST ignores NULL in PostgreSQL: a first touch sets it.
+        cursor.execute(
+            "UPDATE crm_customer c SET last_contact_at = GREATEST(c.last_contact_at, v.at), updated_at = now() "
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
+            "WHERE c.id = v.id AND c.last_contact_at IS DISTINCT FROM GREATEST(c.last_contact_at, v.at)",
+            [list(latest), list(latest.values())],
+        )
 
 
 SUMMARY_MAX_LENGTH = 2000

@@ -8,6 +8,7 @@ HTTPS settings below stay on (they default to on whenever DEBUG is off).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +62,11 @@ MIDDLEWARE = [
     # After auth and messages: end idle sessions (with a message), then the user's time zone.
     "accounts.middleware.IdleSessionMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # The language of the staff member's profile (LocaleMiddleware's choice for everyone else).
+    "accounts.middleware.UserLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Must be last: it turns locked-out login attempts into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -133,9 +138,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 
 # --- i18n: English and Bahasa Indonesia; branches live in WIB/WITA/WIT.
-LANGUAGE_CODE = "en"
+# Indonesian first: staff see their profile's language (accounts.middleware.UserLanguageMiddleware),
+# everyone else their browser's Accept-Language, and Indonesian when it names neither.
+LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]  # each in its own language, as a switcher shows them
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates "23 Nov 2026 14.05", typed "23/11/2026"; numbers stay ungrouped in templates (a year
+# is not "2.026"): amounts go through crm.formatting.format_rupiah / the |rupiah filter.
+FORMAT_MODULE_PATH = ["crm.formats"]
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
@@ -193,7 +203,11 @@ CACHES = {
 }
 
 # --- Security: on by default whenever DEBUG is off.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# Behind exactly one reverse proxy (nginx, a load balancer) that sets X-Forwarded-Proto and
+# appends the client's address to X-Forwarded-For. Only then are those headers believed: the
+# public pages' rate limits key on the right-most X-Forwarded-For hop (crm/public.py client_ip).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -202,6 +216,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# django-csp 4: scripts and styles only from our own static files (no inline <script>, no
+# style="" attributes, no on*="" handlers in templates; htmx's injected indicator <style> is
+# switched off in base.html and its rules live in relasi.css). json_script's
+# <script type="application/json"> is data, never executed, so script-src does not apply.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap draws its icons as data: SVG in its CSS
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -217,6 +247,11 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="ID")
 CUSTOMER_LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
 INTERACTION_CORRECTION_MINUTES = env.int("INTERACTION_CORRECTION_MINUTES", default=30)  # author may fix a summary
+# Staff notifications (accounts/): kept this many days, then pruned by beat (notifications-prune).
+NOTIFICATION_MAX_AGE_DAYS = env.int("NOTIFICATION_MAX_AGE_DAYS", default=90)
+if NOTIFICATION_MAX_AGE_DAYS < 1:
+    raise ImproperlyConfigured("NOTIFICATION_MAX_AGE_DAYS must be at least 1 (0 would prune every notification).")
+NOTIFICATION_PAGE_SIZE = 25
 
 # --- Messaging (marketing/): SMS through Twilio or the development Outbox.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
@@ -234,6 +269,10 @@ SMS_BACKEND = env.str(
 SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=100)
 # Marketing SMS is held back in these local hours of the customer's branch ("21-8").
 SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21-8")
+# Scheduled reminders (marketing/reminders.py): a tick looks back this many branch-local days
+# for reminders whose send time passed while the job did not run (birthdays are never sent late).
+# The tick's own schedule is a django-celery-beat entry in the database ("reminders-tick").
+REMINDER_CATCH_UP_DAYS = env.int("REMINDER_CATCH_UP_DAYS", default=3)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 # Dispatch tasks started per send; with a thread-pool worker, requests in flight at once.
@@ -251,12 +290,29 @@ SMS_STUCK_AFTER_SECONDS = env.int("SMS_STUCK_AFTER_SECONDS", default=120)
 SMS_SWEEP_SECONDS = env.int("SMS_SWEEP_SECONDS", default=60)
 SMS_STATUS_CHECK_AFTER_SECONDS = env.int("SMS_STATUS_CHECK_AFTER_SECONDS", default=600)
 # The public https://… address Twilio calls; webhook signatures are checked against it
-# (behind a proxy, request.build_absolute_uri() would not match what Twilio signed).
+# (behind a proxy, request.build_absolute_uri() would not match what Twilio signed). Also the
+# start of the opt-out link in every marketing SMS ({PUBLIC_BASE_URL}/p/s/<code>): keep it short.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- The public site (/p/: pages for customers, no login; crm/public.py)
+# The company's name as customers know it: public pages and the SMS opt-out page say it.
+COMPANY_NAME = env.str("COMPANY_NAME", default="Relasi")
 # Beat entries live in code; django-celery-beat copies them into its tables at start.
 # A sweep not started within its interval is dropped (expires): after an outage the
 # queued copies do not all run at once.
 CELERY_BEAT_SCHEDULE = {
     "sends-sweep": {"task": "marketing.tasks.sends_sweep_task", "schedule": float(SMS_SWEEP_SECONDS),
                     "options": {"expire_seconds": SMS_SWEEP_SECONDS}},
+    # Daily at 02:30 (CELERY_TIMEZONE), when nobody is reading them.
+    "notifications-prune": {"task": "accounts.tasks.notifications_prune_task",
+                            "schedule": crontab(hour=2, minute=30), "options": {"expire_seconds": 3600}},
+    # Complaints past their SLA time are escalated once each (complaints.services._claim).
+    "complaints-sla-sweep": {"task": "complaints.tasks.complaints_sla_sweep_task", "schedule": 300.0,
+                             "options": {"expire_seconds": 300}},
+    # Hourly: the day-before SMS of tomorrow's workshop bookings, once each (service.services).
+    "service-booking-reminders": {"task": "service.tasks.booking_reminders_send_task",
+                                  "schedule": crontab(minute=5), "options": {"expire_seconds": 3600}},
+    # New leads nobody contacted within the branch's business hours: escalated once each (sales.services).
+    "sales-leads-escalate": {"task": "sales.tasks.leads_escalate_task", "schedule": 300.0,
+                             "options": {"expire_seconds": 300}},
 }

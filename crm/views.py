@@ -1,29 +1,30 @@
 """Staff pages of the shared customer record. Each view: access helper, form, one service."""
 
 import datetime as dt
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import customer_get_for_user, get_for_user_or_404, staff_view
-from marketing.forms import SmsForm
 
 from . import selectors, services
 from .filters import CustomerFilter
 from .forms import AssetForm, ContactPersonForm, CustomerForm, InteractionCorrectionForm, InteractionForm
 from .models import Customer
+from .registry import cards_for, panels_for, search_hits_for
 
 
 @require_GET
 @staff_view()
 def home(request):
-    return redirect("crm:customer_list")
+    """Beranda: the cards the apps registered (crm.registry.home_cards) that this user may see."""
+    return render(request, "crm/home.html", {"cards": cards_for(request.user)})
 
 
 @require_GET
@@ -51,6 +52,8 @@ def customer_list(request):
         "page": page,
         "query": query,
         "search_too_short": search_too_short,
+        # Other apps' records for the same words (crm.registry.search_providers).
+        "search_hits": search_hits_for(user, query) if query and not search_too_short else [],
         "min_search": selectors.MIN_SEARCH_LENGTH,
         "querystring": params.urlencode(),
     }
@@ -98,18 +101,20 @@ def _correctable_since() -> dt.datetime:
 
 
 def _detail_context(request, customer, interaction_form=None) -> dict:
+    # crm's own relations, loaded once for the profile and for every panel that reads them.
+    prefetch_related_objects([customer], "tags", "assets", "contact_persons")
+    parts = panels_for(customer, request.user)
     return {
         "customer": customer,
         "correctable_since": _correctable_since(),
         "tags": list(customer.tags.all()),
-        "assets": selectors.customer_assets(customer=customer),
-        "contact_persons": list(customer.contact_persons.all()),
+        "consents": selectors.customer_consents(customer),
+        "side_panels": [p for p in parts if p.spec.column != "main"],
+        "main_panels": [p for p in parts if p.spec.column == "main"],
         "timeline": selectors.customer_timeline(customer=customer),
         "interaction_form": interaction_form or InteractionForm(),
         "can_edit": request.user.has_perm("crm.change_customer"),
         "can_log": request.user.has_perm("crm.add_interaction"),
-        "can_sms": request.user.has_perm("marketing.add_send"),
-        "sms_form": SmsForm(initial={"key": uuid.uuid4()}),
     }
 
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.admin import AUDIT_FIELDS, BranchScopedAdmin, NulSafeSearchAdmin
 
 from . import services
-from .models import EarlyStatus, Message, Send
+from .models import EarlyStatus, Message, ReminderOccurrence, ReminderRule, ReminderRun, Send
 
 
 @admin.register(Send)
@@ -54,6 +54,58 @@ class EarlyStatusAdmin(NulSafeSearchAdmin):
     list_display = ("received_at", "sid", "status", "error_code")
     search_fields = ("=sid",)
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Scheduled reminders --------------------------------------------------------------------------
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(NulSafeSearchAdmin):
+    """The same rules as the staff page (marketing:reminder_rules); saved through the service."""
+
+    list_display = ("name", "kind", "lead_days", "send_time", "channel", "branch", "no_consent", "active")
+    list_filter = ("kind", "channel", "active")
+    search_fields = ("name",)
+    list_select_related = ("branch",)
+    raw_id_fields = ("created_by",)
+    readonly_fields = AUDIT_FIELDS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def save_model(self, request, obj, form, change):
+        from .reminders import reminder_rule_save
+
+        reminder_rule_save(rule=obj, by=request.user)
+
+
+@admin.register(ReminderRun)
+class ReminderRunAdmin(NulSafeSearchAdmin):
+    """The run log: read-only."""
+
+    list_display = ("started_at", "finished_at", "status", "selected", "sent", "skipped", "failed")
+    list_filter = ("status",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReminderOccurrence)
+class ReminderOccurrenceAdmin(BranchScopedAdmin):
+    """What each rule did for whom: the exactly-once record. Read-only."""
+
+    list_display = ("occasion", "rule", "customer", "asset", "outcome", "send", "created_at")
+    list_filter = ("outcome", "rule")
+    list_select_related = ("rule", "customer", "asset", "send")
+    raw_id_fields = ("customer", "asset", "send", "run", "rule")
 
     def has_add_permission(self, request):
         return False

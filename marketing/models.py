@@ -5,12 +5,15 @@ QUEUED → SENDING (claimed by one worker) → SENT (provider accepted it, SID s
 DELIVERED / UNDELIVERED / FAILED (status callbacks), and never backwards.
 """
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import BranchScopedQuerySet
 from accounts.models import Branch, TimeStampedModel
 from crm.models import Asset, Customer
 
@@ -41,6 +44,10 @@ class Send(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"))
+    # The same message in English, for customers whose language is English (Customer.language).
+    # Empty: everyone gets the text above, which is Indonesian.
+    subject_en = models.CharField(_("subject in English"), max_length=200, blank=True, default="", db_default="")
+    body_en = models.TextField(_("message in English"), blank=True, default="", db_default="")
     department = models.CharField(_("department"), max_length=16)
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True, related_name="sends")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
@@ -101,6 +108,10 @@ class Message(TimeStampedModel):
     status_checked_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=16, blank=True)
     error_message = models.CharField(_("error"), max_length=300, blank=True)
+    # The code in this message's opt-out link ({PUBLIC_BASE_URL}/p/s/<code>): marketing SMS
+    # only, made with the row by the INSERT ... SELECT that creates it (crm.public.PUBLIC_CODE_SQL:
+    # 72 random bits). Rows from before the link existed have none.
+    optout_code = models.CharField(_("opt-out code"), max_length=16, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -108,6 +119,9 @@ class Message(TimeStampedModel):
         verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(fields=["send", "customer"], name="message_once_per_send_customer"),
+            # A partial unique index: the many rows without a code take no room in it.
+            models.UniqueConstraint(fields=["optout_code"], name="message_optout_code_unique",
+                                    condition=models.Q(optout_code__isnull=False)),
         ]
         indexes = [
             # Workers claim the due rows of a send in id order.
@@ -144,3 +158,138 @@ class EarlyStatus(models.Model):
 
     def __str__(self):
         return f"{self.sid} {self.status}"
+
+
+# --- Scheduled reminders (marketing.reminders): automated messages through the same pipeline ---
+class ReminderRuleQuerySet(BranchScopedQuerySet):
+    def visible_to(self, user):
+        """Head office sees every rule; a branch sees its own rules and those for all branches."""
+        if user.is_authenticated and user.sees_all_branches:
+            return self
+        if not user.is_authenticated or user.branch_id is None:
+            return self.none()
+        return self.filter(models.Q(branch__isnull=True) | models.Q(branch_id=user.branch_id))
+
+
+class ReminderRule(TimeStampedModel):
+    """"Send this text N days before (or after) this date of each customer or vehicle"."""
+
+    class Kind(models.TextChoices):
+        BIRTHDAY = "birthday", _("Birthday")
+        SERVICE_DUE = "service_due", _("Service due")
+        WARRANTY_END = "warranty_end", _("Warranty ends")
+        INSURANCE_END = "insurance_end", _("Insurance ends")
+        STNK_DUE = "stnk_due", _("STNK tax due")
+
+    class NoConsent(models.TextChoices):
+        SKIP = "skip", _("Skip the customer")
+        CALL = "call", _("Ask the owner to call (a task on the timeline)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("occasion"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Send.Channel.choices, default=Send.Channel.SMS)
+    subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    body = models.TextField(_("message (Indonesian)"))
+    subject_en = models.CharField(_("email subject in English"), max_length=200, blank=True)
+    body_en = models.TextField(_("message in English"), blank=True,
+                               help_text=_("Optional: customers whose language is English get this text."))
+    # Positive: that many days before the date; 0: on the day; negative: days after it.
+    lead_days = models.SmallIntegerField(_("days before the date"), default=0,
+                                         help_text=_("7 = a week before, 0 = on the day, -1 = the day after."))
+    send_time = models.TimeField(_("send at (branch local time)"), default=dt.time(9, 0))
+    active = models.BooleanField(_("active"), default=True)
+    # None: every branch, each at its own local time.
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="reminder_rules", help_text=_("Empty: all branches."))
+    no_consent = models.CharField(_("customers without consent"), max_length=8, choices=NoConsent.choices,
+                                  default=NoConsent.SKIP)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    objects = ReminderRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "lead_days", "id"]
+        verbose_name = _("reminder rule")
+        verbose_name_plural = _("reminder rules")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("marketing:reminder_preview", args=[self.public_id])
+
+    @property
+    def is_vehicle_kind(self) -> bool:
+        return self.kind != self.Kind.BIRTHDAY
+
+
+class ReminderRun(TimeStampedModel):
+    """One run of the reminder job: the run log staff read."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.RUNNING)
+    selected = models.PositiveIntegerField(_("selected"), default=0)
+    sent = models.PositiveIntegerField(_("queued to send"), default=0)
+    skipped = models.JSONField(_("skipped, by reason"), default=dict, blank=True)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("reminder run")
+        verbose_name_plural = _("reminder runs")
+        indexes = [models.Index(fields=["status", "started_at"], name="reminderrun_status_idx")]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    def get_absolute_url(self):
+        return reverse("marketing:reminder_rules") + "#runs"
+
+
+class ReminderOccurrence(models.Model):
+    """One (rule, customer, vehicle, occasion date) handled: the exactly-once record.
+
+    The job inserts these with INSERT ... ON CONFLICT DO NOTHING and acts only on the rows it
+    inserted, in the same transaction as the send it creates for them: a second tick (or a
+    second beat, a retried task) inserts nothing and so sends nothing; a killed run rolls
+    back, and the next tick does the work."""
+
+    class Outcome(models.TextChoices):
+        QUEUED = "queued", _("Sent to the message pipeline")
+        NO_CONSENT = "no_consent", _("Skipped: no consent")
+        OPTED_OUT = "opted_out", _("Skipped: opted out")
+        CALL_TASK = "call_task", _("No consent: call task for the owner")
+        STALE = "stale", _("Skipped: too late to be meaningful")
+
+    rule = models.ForeignKey(ReminderRule, on_delete=models.CASCADE, related_name="occurrences")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reminder_occurrences")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    occasion = models.DateField(_("occasion date"))
+    due_on = models.DateField(_("due to be sent on"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    run = models.ForeignKey(ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="occurrences")
+    send = models.ForeignKey(Send, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder occurrence")
+        verbose_name_plural = _("reminder occurrences")
+        constraints = [
+            # NULLS NOT DISTINCT: a birthday (no vehicle) is once per customer too.
+            models.UniqueConstraint(fields=["rule", "customer", "asset", "occasion"], nulls_distinct=False,
+                                    name="reminder_once_per_occasion"),
+        ]
+        indexes = [models.Index(fields=["run", "rule"], name="reminderocc_run_idx")]
+
+    def __str__(self):
+        return f"{self.rule_id}/{self.customer_id}/{self.asset_id} {self.occasion} {self.outcome}"

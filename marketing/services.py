@@ -24,7 +24,8 @@ from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
@@ -33,6 +34,7 @@ from accounts.models import Branch, User
 from crm.models import Channel as ConsentChannel
 from crm.models import Asset, Customer, Interaction
 from crm.phone import is_sms_capable, sms_capable_sql, sms_undecided_sql
+from crm.public import PUBLIC_CODE_LENGTH, PUBLIC_CODE_SQL
 from crm.services import interaction_record, interactions_record_bulk, staff_department
 
 from . import backends
@@ -66,17 +68,22 @@ class Skipped:
 # --- creating a send ---------------------------------------------------------------------
 def send_create(*, idempotency_key: str, channel: str, name: str, body: str, customers, by: User | None,
                 purpose: str = Send.Purpose.MARKETING, subject: str = "", department: str | None = None,
-                asset: Asset | None = None) -> Send:
+                asset: Asset | None = None, body_en: str = "", subject_en: str = "") -> Send:
     """One template to many customers as one send. Same key again = the same send, unchanged.
+
+    ``body`` (and ``subject``) are the Indonesian text; ``body_en``/``subject_en`` the same
+    message in English, for customers whose language is English. Without ``body_en`` every
+    customer gets the Indonesian text (see SendTexts).
 
     ``customers`` is a Customer queryset or an iterable of customer ids (ints). An empty
     audience gives a finished send (done) with no recipients. ``asset``: the vehicle the
     vehicle placeholders speak of for its owner (see message_send_one); for everyone else,
     and without it, their first vehicle."""
     audience = _audience(customers)  # refuse a wrong audience before anything is written
-    compile_template(body)  # and a bad template
-    if subject:
-        compile_template(subject)
+    compile_template(body)  # and a bad template, in either language
+    for text in (subject, body_en, subject_en):
+        if text:
+            compile_template(text)
     existing = Send.objects.filter(idempotency_key=idempotency_key).first()
     if existing:
         return existing
@@ -84,6 +91,7 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
         send, created = Send.objects.get_or_create(
             idempotency_key=idempotency_key,
             defaults={"channel": channel, "purpose": purpose, "name": name, "body": body, "subject": subject,
+                      "body_en": body_en, "subject_en": subject_en,
                       "department": department or staff_department(by),
                       "branch": by.branch if by else None, "created_by": by, "asset": asset},
         )
@@ -140,6 +148,11 @@ def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
         return 0, {}
     channel = ConsentChannel(send.channel).value
     consent, source = f"c.{channel}_consent", f"c.{channel}_consent_source"
+    # Each marketing SMS gets its opt-out link's code here, in the same statement (a constant
+    # SQL expression, not a parameter: made per row by the database). Codes are unique; two
+    # equal ones (72 bits: about 1 in 10^8 for a million-row send among 100 million earlier
+    # codes) fail the whole statement, and the same send asked again simply draws new ones.
+    optout_code = PUBLIC_CODE_SQL if _has_optout_link(send) else "NULL"
     with connection.cursor() as cursor:
         if send.channel == Send.Channel.SMS:
             address, unreachable_reason = "c.phone", Skipped.NOT_MOBILE
@@ -161,8 +174,10 @@ def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
                 FROM crm_customer c WHERE c.id IN ({ids_sql})
             ), created AS (
                 INSERT INTO marketing_message (public_id, created_at, updated_at, send_id, customer_id, channel,
-                                               "to", body, segments, status, attempts, error_code, error_message)
-                SELECT gen_random_uuid(), now(), now(), %s, a.id, %s, a.address, '', 0, 'queued', 0, '', ''
+                                               "to", body, segments, status, attempts, error_code, error_message,
+                                               optout_code)
+                SELECT gen_random_uuid(), now(), now(), %s, a.id, %s, a.address, '', 0, 'queued', 0, '', '',
+                       {optout_code}
                 FROM audience a WHERE a.sendable
                 ON CONFLICT (send_id, customer_id) DO NOTHING
                 RETURNING 1
@@ -182,7 +197,7 @@ def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
 
 def message_send_one(*, customer: Customer, channel: str, body: str, by: User | None, key: str,
                      purpose: str = Send.Purpose.TRANSACTIONAL, subject: str = "",
-                     asset: Asset | None = None) -> Send:
+                     asset: Asset | None = None, body_en: str = "", subject_en: str = "") -> Send:
     """One message to one customer: a send of one, with the same guarantees.
 
     ``asset``: which of the customer's vehicles ``{{ vehicle_plate }}`` and the other vehicle
@@ -190,7 +205,8 @@ def message_send_one(*, customer: Customer, channel: str, body: str, by: User | 
     if asset is not None and asset.customer_id != customer.pk:
         raise ValidationError(_("That vehicle is not this customer's."))
     return send_create(idempotency_key=key, channel=channel, name=body[:60], body=body, subject=subject,
-                       customers=[customer.pk], by=by, purpose=purpose, asset=asset)
+                       customers=[customer.pk], by=by, purpose=purpose, asset=asset, body_en=body_en,
+                       subject_en=subject_en)
 
 
 # --- pausing -------------------------------------------------------------------------------
@@ -292,7 +308,8 @@ def _lease_extend(token: uuid.UUID) -> None:
     """Keep this task's not-yet-sent rows claimed a while longer."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """UPDATE marketing_message SET lease_until = clock_timestamp() + make_interval(secs => %s)
+            """UPDATE marketing_message SET lease_until = clock_timestamp() + make_interval(secs => %s),
+                      updated_at = now()
                WHERE claim_token = %s AND status = 'sending' AND request_started_at IS NULL""",
             [_lease_seconds(), token])
 
@@ -353,9 +370,69 @@ def _throttle() -> None:
         return
 
 
-def _values(customer: Customer, asset_id: int | None = None) -> dict[str, str]:
+def _has_optout_link(send: Send) -> bool:
+    """Marketing SMS carry an opt-out link (Indonesian numbers cannot reply STOP to a sender
+    ID); service messages and email do not."""
+    return send.channel == Send.Channel.SMS and send.purpose == Send.Purpose.MARKETING
+
+
+def optout_link(code: str) -> str:
+    """``{PUBLIC_BASE_URL}/p/s/<code>``: the page where the customer stops marketing SMS."""
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("marketing_public:sms_optout", args=[code])
+
+
+def optout_suffix(code: str, language: str) -> str:
+    """What follows the text of a marketing SMS: its opt-out link, introduced in ``language``
+    (the language of the text). Counted in the message's segments like the rest."""
+    with translation.override(language):
+        return "\n" + _("Stop SMS: %(link)s") % {"link": optout_link(code)}
+
+
+def optout_suffix_longest() -> str:
+    """The longest suffix any customer gets (with a code of the real length): what the send
+    form's counter adds to the text typed."""
+    sample = "x" * PUBLIC_CODE_LENGTH
+    return max((optout_suffix(sample, code) for code, _name in settings.LANGUAGES), key=len)
+
+
+def message_text(message: Message, rendered: str, language: str | None = None) -> str:
+    """A message's text as sent: the rendered template, and the opt-out link if it has one
+    (introduced in ``language``, the language of the text; default the customer's).
+    Also used to find a message at the provider, so it must give the same text every time."""
+    if message.optout_code:
+        return rendered + optout_suffix(message.optout_code, language or message.customer.language)
+    return rendered
+
+
+class SendTexts:
+    """A send's templates, compiled once per batch: each customer gets the text in their
+    language (Customer.language) when the send has one, else the Indonesian text."""
+
+    def __init__(self, send: Send):
+        self.send = send
+        indonesian = (compile_template(send.body), compile_template(send.subject) if send.subject else None)
+        self.by_language = {settings.LANGUAGE_CODE: indonesian}
+        if send.body_en:
+            subject_en = send.subject_en or send.subject
+            self.by_language["en"] = (compile_template(send.body_en),
+                                      compile_template(subject_en) if subject_en else None)
+
+    def language_for(self, customer: Customer) -> str:
+        return customer.language if customer.language in self.by_language else settings.LANGUAGE_CODE
+
+    def render(self, message: Message) -> tuple[str, str]:
+        """``(text, subject)`` of ``message`` as its customer gets them, the same on every call
+        (placeholders, dates and the opt-out link in the language of the text)."""
+        language = self.language_for(message.customer)
+        body, subject = self.by_language[language]
+        values = _values(message.customer, self.send.asset_id, language=language)
+        return message_text(message, render(body, values), language), render(subject, values) if subject else ""
+
+
+def _values(customer: Customer, asset_id: int | None = None, *, language: str | None = None) -> dict[str, str]:
     """The placeholders' values for ``customer``; the vehicle ones from their asset ``asset_id``
-    (the one chosen for the send), else from their first vehicle. Uses prefetched assets."""
+    (the one chosen for the send), else from their first vehicle. Uses prefetched assets.
+    Dates are written in ``language`` (default Indonesian): "17 Agu 2026" / "17 Aug 2026"."""
     vehicles = list(customer.assets.all())
     vehicle = next((a for a in vehicles if a.pk == asset_id), None) if asset_id else None
     vehicle = vehicle or next(iter(vehicles), None)
@@ -365,8 +442,18 @@ def _values(customer: Customer, asset_id: int | None = None) -> dict[str, str]:
         "branch_name": customer.branch.name,
         "vehicle_plate": vehicle.plate_number if vehicle else "",
         "vehicle_model": f"{vehicle.make} {vehicle.model}" if vehicle else "",
-        "next_service_due": date_format(vehicle.next_service_due) if vehicle and vehicle.next_service_due else "",
+        "next_service_due": _date_in(vehicle.next_service_due, language) if vehicle else "",
+        "stnk_due": _date_in(vehicle.stnk_due, language) if vehicle else "",
+        "insurance_end": _date_in(vehicle.insurance_end, language) if vehicle else "",
+        "warranty_end": _date_in(vehicle.warranty_end, language) if vehicle else "",
     }
+
+
+def _date_in(day, language: str | None) -> str:
+    if not day:
+        return ""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return date_format(day)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -384,15 +471,14 @@ def send_process_chunk(*, send_id: int, backend=None) -> int:
         _finish_if_done(send)
         return 0
     backend = backend or (backends.get_sms_backend() if send.channel == Send.Channel.SMS else None)
-    template = compile_template(send.body)
-    subject = compile_template(send.subject) if send.subject else None
+    texts = SendTexts(send)
     messages = Message.objects.filter(pk__in=ids).select_related("customer__branch").prefetch_related(
         "customer__assets").order_by("id")
     renewed = time.monotonic()
     recorder = _AcceptedRecorder(send, token)
     try:
         for message in messages:
-            _send_one(send, message, template, subject, token, backend, recorder)
+            _send_one(send, message, texts, token, backend, recorder)
             if time.monotonic() - renewed > _lease_seconds() / 3:
                 _lease_extend(token)
                 renewed = time.monotonic()
@@ -457,10 +543,9 @@ class _AcceptedRecorder:
         _apply_early_statuses([accepted.sid for _m, _t, accepted in pending])  # after commit
 
 
-def _send_one(send, message, template, subject, token, backend, recorder: _AcceptedRecorder) -> None:
+def _send_one(send, message, texts: SendTexts, token, backend, recorder: _AcceptedRecorder) -> None:
     """One row of a claimed batch: stamp the attempt, call the provider, record the outcome."""
-    values = _values(message.customer, send.asset_id)
-    text = render(template, values)
+    text, subject = texts.render(message)
     if send.channel == Send.Channel.SMS:
         _throttle()
     attempt = _attempt_start(message.pk, token)
@@ -471,8 +556,7 @@ def _send_one(send, message, template, subject, token, backend, recorder: _Accep
         if send.channel == Send.Channel.SMS:
             accepted = backend.send_sms(to=message.to, body=text)
         else:
-            accepted = backends.send_email(to=message.to, subject=render(subject, values) if subject else "",
-                                           body=text)
+            accepted = backends.send_email(to=message.to, subject=subject, body=text)
     except backends.TransientError as exc:
         _record_transient(message, token, exc)
     except backends.PermanentError as exc:
@@ -587,8 +671,8 @@ def messages_reconcile_stuck(*, backend=None) -> int:
     fixed = 0
     for message in stuck.iterator(chunk_size=500):
         if message.send_id not in templates:
-            templates[message.send_id] = compile_template(message.send.body)
-        text = render(templates[message.send_id], _values(message.customer, message.send.asset_id))
+            templates[message.send_id] = SendTexts(message.send)
+        text, _subject = templates[message.send_id].render(message)
         claim = Q(status=message.status, claim_token=message.claim_token,
                   request_started_at=message.request_started_at)
         # Match on number *and* text, and never take a SID another row already holds: the
@@ -797,13 +881,15 @@ def _keyword_source(word: str) -> str:
     return f"sms-{word.lower()}"
 
 
-# The consent sources written when customers withdraw consent themselves: an SMS STOP, or
-# the carrier telling us the number unsubscribed. A consent that is off with one of these
-# as its source was withdrawn. Off with any other source it counts as not given: the
-# consent stamp (``<channel>_consent_at``) is written for a first "no" too, so a
-# withdrawal that staff recorded by unticking the box looks the same as a refusal.
+# The consent sources written when customers withdraw consent themselves: an SMS STOP, the
+# opt-out link in a marketing SMS, or the carrier telling us the number unsubscribed. A
+# consent that is off with one of these as its source was withdrawn. Off with any other
+# source it counts as not given: the consent stamp (``<channel>_consent_at``) is written
+# for a first "no" too, so a withdrawal that staff recorded by unticking the box looks the
+# same as a refusal.
 OPT_OUT_CARRIER = "twilio-21610"
-OPT_OUT_SOURCES = frozenset({*(_keyword_source(w) for w in STOP_WORDS), OPT_OUT_CARRIER})
+OPT_OUT_LINK = "link"
+OPT_OUT_SOURCES = frozenset({*(_keyword_source(w) for w in STOP_WORDS), OPT_OUT_CARRIER, OPT_OUT_LINK})
 
 
 def sms_inbound(*, from_number: str, body: str) -> str:
@@ -821,3 +907,29 @@ def sms_inbound(*, from_number: str, body: str) -> str:
         interaction_record(customer=customer, kind=Interaction.Kind.SMS, channel=Interaction.Channel.SMS,
                            direction=Interaction.Direction.INBOUND, department="marketing", summary=body[:2000])
     return "logged" if customers else "unknown-sender"
+
+
+def optout_message_get(code: str) -> Message | None:
+    """The message whose opt-out link carries ``code`` (with its customer), or None."""
+    from crm.public import is_public_code
+
+    if not is_public_code(code):
+        return None
+    return Message.objects.select_related("customer").filter(optout_code=code).first()
+
+
+def sms_opt_out_by_link(*, message: Message) -> list[Customer]:
+    """The customer pressed "stop" on the page of ``message``'s opt-out link: SMS consent off,
+    with time and source "link", and a timeline entry (crm's consent service). The next
+    marketing send counts them as opted out. Pressing it again changes nothing.
+
+    The page promises the *number* no more SMS: every other customer record whose SMS go to
+    that number (a duplicate, a company registered on the owner's phone) is opted out too,
+    as an SMS STOP from it would (sms_inbound)."""
+    from crm.services import customer_update
+
+    customers = [message.customer, *Customer.objects.filter(phone=message.to).exclude(pk=message.customer_id)
+                 .order_by("pk")] if message.to else [message.customer]
+    with transaction.atomic():
+        return [customer_update(customer=customer, by=None, consents={ConsentChannel.SMS.value: False},
+                                consent_source=OPT_OUT_LINK) for customer in customers]

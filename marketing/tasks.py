@@ -43,3 +43,14 @@ def sends_sweep_task() -> dict | None:
     A lost Redis message or a killed worker can delay a send, never lose it.
     """
     return sweep_once()
+
+
+@shared_task
+def reminders_tick_task() -> int | None:
+    """Every few minutes (the "reminders-tick" beat entry, stored in the database): record and
+    send the reminders whose local send time has passed. Safe to run twice at once, or again
+    after a crash: exactly-once is the occurrence table's unique constraint."""
+    from .reminders import reminders_tick
+
+    run = reminders_tick()
+    return run.pk if run else None

@@ -17,6 +17,10 @@ PLACEHOLDERS = {
     "vehicle_plate": "D 1234 ABC",
     "vehicle_model": "Toyota Avanza",
     "next_service_due": "17 Jan 2027",
+    # The vehicle's other dates (reminder rules: STNK tax, insurance, warranty).
+    "stnk_due": "5 Mar 2027",
+    "insurance_end": "1 Apr 2027",
+    "warranty_end": "20 Mei 2027",
 }
 
 # A private engine: no loaders, no custom libraries, no autoescape (SMS and plain-text

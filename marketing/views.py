@@ -42,7 +42,8 @@ def customer_sms_send(request, customer_id):
         try:
             # The key is the form's (a double click sends once), scoped to this customer.
             send = services.message_send_one(customer=customer, channel=Send.Channel.SMS,
-                                             body=form.cleaned_data["body"], by=request.user,
+                                             body=form.cleaned_data["body"], body_en=form.cleaned_data["body_en"],
+                                             by=request.user,
                                              key=f"sms:{customer.pk}:{form.cleaned_data['key']}",
                                              asset=form.cleaned_data["vehicle"])
         except ValidationError as exc:

@@ -54,5 +54,21 @@ export PATH="$ROOT/.venv/bin:$PATH"
 export DJANGO_SETTINGS_MODULE=crm.settings
 export PYTHONUNBUFFERED=1
 
+# Translations: Django loads locale/<lang>/LC_MESSAGES/django.mo, built from the .po next to
+# it. Rebuilt here whenever a .po is newer than its .mo (or the .mo is missing), with GNU
+# gettext's msgfmt, installed when absent.
+_boot_messages() {
+    local po stale=0
+    for po in locale/*/LC_MESSAGES/*.po; do
+        [ -e "$po" ] || continue
+        if [ ! -e "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then stale=1; fi
+    done
+    [ "$stale" = "1" ] || return 0
+    command -v msgfmt >/dev/null 2>&1 || _boot_apt gettext
+    _boot_say "Compiling translations (locale/) ..."
+    python manage.py compilemessages --ignore=.venv --ignore=.run --ignore=.git >&2
+}
+_boot_messages
+
 # shellcheck source=services.sh
 source "$ROOT/scripts/services.sh"

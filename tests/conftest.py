@@ -5,6 +5,7 @@ Tests run on the real PostgreSQL and Redis that ``make test`` starts on loopback
 
 import ipaddress
 import socket
+import uuid
 
 import pytest
 
@@ -38,6 +39,20 @@ def _no_internet():
 def _fast_test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Rate-limit counters live in Redis, which outlives a test: each test counts afresh.
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Code that runs outside a request (services, tasks, validators, commands) speaks
+    LANGUAGE_CODE, Indonesian. Tests assert the English source strings, so each test starts
+    in English; tests of the Indonesian text say so (translation.override("id"), staff with
+    language="id", Accept-Language). Requests choose their own language as in production."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

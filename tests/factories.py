@@ -31,6 +31,9 @@ class UserFactory(factory.Factory):
     first_name = factory.Faker("first_name")
     branch = factory.SubFactory(BranchFactory)
     department = Department.SALES
+    # Relasi speaks Indonesian unless a staff member picks English. Tests read English pages
+    # (their assertions are in the source language); tests of the Indonesian UI say language="id".
+    language = "en"
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

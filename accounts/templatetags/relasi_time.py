@@ -1,4 +1,4 @@
-"""Times shown in the reader's zone, naming it: ``{{ when|zoned }}`` renders ``3 Jun 2026 14:05 WITA``.
+"""Times shown in the reader's zone, naming it: ``{{ when|zoned }}`` renders ``3 Jun 2026 14.05 WITA``.
 
 The current zone is the user's branch zone (accounts.middleware.UserTimezoneMiddleware).
 """
@@ -27,8 +27,11 @@ def zone_abbreviation(zone=None, when=None) -> str:
 
 
 @register.filter
-def zoned(value, fmt="j M Y H:i"):
-    """An aware datetime in the current zone, formatted, with the zone's name after it."""
+def zoned(value, fmt="DATETIME_FORMAT"):
+    """An aware datetime in the current zone, formatted, with the zone's name after it.
+
+    The format is the active language's DATETIME_FORMAT (crm/formats/: ``23 Nov 2026 14.05``
+    in Indonesian, ``23 Nov 2026 14:05`` in English) unless a format is given."""
     if not value:
         return ""
     try:

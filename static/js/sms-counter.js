@@ -4,6 +4,8 @@
 // gives in #sms-counter-config (SmsForm.counter_config): GSM-7 when every character is in
 // the GSM alphabet (its extension characters take two), 160 per SMS, 153 per part of a
 // longer one; otherwise UCS-2, in UTF-16 code units (an emoji takes two), 70 and 67.
+// A marketing SMS ends with its opt-out link: config.suffix (added to the text before
+// counting) and config.suffix_note (said after the count); both empty otherwise.
 (function () {
   "use strict";
 
@@ -34,6 +36,7 @@
       var sizes = config.parts["UCS-2"];
       parts.push(format(config.ucs2, {single: sizes[0], part: sizes[1]}));
     }
+    if (config.suffix_note) { parts.push(config.suffix_note); }
     return parts.join(" · ");
   }
 
@@ -56,7 +59,7 @@
       var textarea = document.getElementById(counter.getAttribute("data-sms-counter-for"));
       if (!textarea) { return; }
       var update = function () {
-        var length = smsLength(textarea.value, config);
+        var length = smsLength(textarea.value + (config.suffix || ""), config);
         counter.textContent = counterText(length, config);
         counter.setAttribute("data-units", length.units);
         counter.setAttribute("data-segments", length.segments);

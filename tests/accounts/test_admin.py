@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def superuser(head_office):
-    return User.objects.create_superuser(email="root@relasi.test", password="x", branch=head_office)
+    return User.objects.create_superuser(language="en", email="root@relasi.test", password="x", branch=head_office)
 
 
 def test_it_registers_every_model_of_ours():
@@ -97,8 +97,8 @@ def test_it_searches_customers_through_the_trigram_index(client, superuser, cust
 
 
 def test_it_shows_branch_staff_only_their_branch_in_the_back_office(client, branch_a, customer_a, customer_b):
-    staff = User.objects.create_user(email="bm@relasi.test", password="x", branch=branch_a, is_staff=True,
-                                     department="branch_mgmt")
+    staff = User.objects.create_user(language="en", email="bm@relasi.test", password="x", branch=branch_a,
+                                     is_staff=True, department="branch_mgmt")
     staff.user_permissions.add(Permission.objects.get(codename="view_customer"))
     client.force_login(staff)
     body = client.get(reverse("admin:crm_customer_changelist")).content.decode()

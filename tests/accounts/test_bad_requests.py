@@ -19,7 +19,8 @@ def client():
 
 def test_it_refuses_a_10_mb_login_form_with_400(client, settings):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 2_621_440
-    response = client.post(reverse("login"), {"username": "sales.a@relasi.test", "password": "x" * TEN_MB})
+    response = client.post(reverse("login"), {"username": "sales.a@relasi.test", "password": "x" * TEN_MB},
+                           headers={"accept-language": "en"})
     assert response.status_code == 400
     assert "Bad request" in response.content.decode()
 

@@ -16,6 +16,8 @@ import pytest
 from django.test import Client
 
 from accounts.access import BranchScopedQuerySet, _branch_fields
+from accounts.notifications import CUSTOMER_ASSIGNED
+from accounts.services import notification_send
 from crm import services
 from crm.models import Customer
 
@@ -53,6 +55,8 @@ def object_in_branch(model, branch, known: list, path: str | None = None):
     for obj in known:
         if isinstance(obj, model):
             return obj
+    if isinstance(branch, model):  # a URL that names a branch itself
+        return branch
     first, _, rest = (path or branch_path(model)).partition("__")
     related = object_in_branch(model._meta.get_field(first).related_model, branch, known, rest) if rest else branch
     obj = _factory_for(model)(**{first: related})
@@ -79,6 +83,13 @@ def logged_by(user, customer):
                                        staff=user, summary="Called back about the booking.")
 
 
+def notified(user, customer):
+    """A notification for ``user``, for the ``known`` objects: a notification is its
+    recipient's alone (notifications:mark_read is a 404 to anyone else, their branch and
+    head office included; tests/accounts/test_notifications_views.py)."""
+    return notification_send(to=user, verb=CUSTOMER_ASSIGNED, target=customer)[0]
+
+
 def url(pattern, objects: dict) -> str:
     built = concrete_url(pattern, **{name: obj.public_id for name, obj in objects.items()})
     assert built is not None, pattern
@@ -91,7 +102,7 @@ def post_data(name, *, owner):
     return {
         "crm:customer_edit": {
             "kind": "person", "name": "Budi Santoso Wijaya", "phone": "0812-3456-7890", "email": "budi@contoh.id",
-            "city": "Bandung", "owner": owner.pk, "consent_source": "branch_desk", "sms_consent": "on",
+            "city": "Bandung", "owner": owner.pk, "consent_source": "branch_desk", "sms_consent": "on", "language": "id",
         },
         "crm:interaction_create": {"kind": "call", "channel": "phone", "direction": "out",
                                    "summary": "Asked about the service booking"},
@@ -142,7 +153,7 @@ def test_it_knows_the_branch_scoped_model_of_every_object_url():
 
 
 def test_it_hides_another_branchs_object_on_every_object_url(staff_b, customer_a, sales_a, branch_a):
-    known = [customer_a, logged_by(sales_a, customer_a)]
+    known = [customer_a, logged_by(sales_a, customer_a), notified(sales_a, customer_a)]
     targets = [(pattern, url_objects(pattern, branch_a, known)) for pattern in scoped_patterns()]
     before = snapshot(customer_a), rows(known)
     other_branch = as_user(staff_b)
@@ -163,7 +174,7 @@ def test_it_hides_another_branchs_object_on_every_object_url(staff_b, customer_a
 
 def test_it_hides_another_branchs_object_from_htmx_requests(staff_b, customer_a, branch_a):
     other_branch = as_user(staff_b)
-    known = [customer_a, logged_by(customer_a.owner, customer_a)]
+    known = [customer_a, logged_by(customer_a.owner, customer_a), notified(customer_a.owner, customer_a)]
     for pattern in scoped_patterns():
         response = other_branch.get(url(pattern, url_objects(pattern, branch_a, known)), headers={"HX-Request": "true"})
         assert response.status_code in (404, 405), pattern
@@ -173,7 +184,7 @@ def test_it_hides_another_branchs_object_from_htmx_requests(staff_b, customer_a,
 def test_it_opens_every_object_url_to_the_objects_branch(request, who, customer_a, branch_a):
     user = request.getfixturevalue(who)
     client = as_user(user)
-    known = [customer_a, logged_by(user, customer_a)]
+    known = [customer_a, logged_by(user, customer_a), notified(user, customer_a)]
     problems = []
     for pattern in scoped_patterns():
         objects = url_objects(pattern, branch_a, known)
@@ -187,6 +198,10 @@ def test_it_opens_every_object_url_to_the_objects_branch(request, who, customer_
         # object it hangs off); with an empty one it may show the form again (200) or say
         # it is incomplete (400).
         allowed = {302, 405} if data else {200, 302, 400, 405}
+        # Visible but read-only for this role (a sales rep reading the branch calendar): 403.
+        innermost = next(iter(objects.values()))
+        if get in (200, 405) and not user.has_perm(f"{innermost._meta.app_label}.change_{innermost._meta.model_name}"):
+            allowed = allowed | {403}
         back = {obj.get_absolute_url() for obj in objects.values() if hasattr(obj, "get_absolute_url")}
         if post.status_code not in allowed:
             problems.append(f"POST {target} [{pattern}] -> {post.status_code}")
@@ -203,8 +218,10 @@ def test_it_opens_every_object_url_to_the_objects_branch(request, who, customer_
 def test_it_opens_every_object_url_of_every_branch_to_head_office(head_office_user, customer_a, customer_b,
                                                                   branch_a, branch_b):
     client = as_user(head_office_user)
-    for branch, known in ((branch_a, [customer_a, logged_by(head_office_user, customer_a)]),
-                          (branch_b, [customer_b, logged_by(head_office_user, customer_b)])):
+    for branch, known in ((branch_a, [customer_a, logged_by(head_office_user, customer_a),
+                                      notified(head_office_user, customer_a)]),
+                          (branch_b, [customer_b, logged_by(head_office_user, customer_b),
+                                      notified(head_office_user, customer_b)])):
         for pattern in scoped_patterns():
             target = url(pattern, url_objects(pattern, branch, known))
             assert client.get(target).status_code in (200, 405), (pattern, target)

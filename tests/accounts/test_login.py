@@ -5,11 +5,19 @@ import re
 
 import pytest
 from axes.models import AccessAttempt
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    """An English-speaking browser: anonymous pages follow Accept-Language, and Indonesian when
+    it names neither of our languages (tests/i18n/test_language.py)."""
+    return Client(headers={"accept-language": "en"})
 
 WRONG_PASSWORD_ERROR = "Please enter a correct email address and password"
 LOCKED_OUT_HEADING = "Too many failed login attempts"
@@ -227,7 +235,7 @@ def test_it_counts_failures_whatever_the_case_of_the_email(client, sales_a, pass
 
 
 def test_it_locks_the_back_office_login_too(client, head_office, password, settings, no_attempts_yet):
-    User.objects.create_superuser(email="root@relasi.test", password=password, branch=head_office)
+    User.objects.create_superuser(language="en", email="root@relasi.test", password=password, branch=head_office)
     fail_until_locked(client, settings, email="root@relasi.test")
     response = client.post(reverse("admin:login"), {"username": "root@relasi.test", "password": password})
     assert response.status_code == 429 and LOCKED_OUT_HEADING in response.content.decode()
@@ -255,7 +263,7 @@ def test_it_forgets_earlier_failures_after_a_successful_login(client, sales_a, p
 
 @pytest.fixture
 def admin_client(client, head_office, password):
-    root = User.objects.create_superuser(email="root@relasi.test", password=password, branch=head_office)
+    root = User.objects.create_superuser(language="en", email="root@relasi.test", password=password, branch=head_office)
     client.force_login(root)
     return client
 

@@ -85,7 +85,7 @@ def test_it_takes_staff_out_of_role_groups_when_the_department_is_cleared(sales_
 
 @pytest.fixture
 def admin_client(client, head_office, password):
-    root = User.objects.create_superuser(email="root@relasi.test", password=password, branch=head_office)
+    root = User.objects.create_superuser(language="en", email="root@relasi.test", password=password, branch=head_office)
     client.force_login(root)
     return client
 

@@ -7,11 +7,19 @@ import time
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.test import Client
 from django.urls import reverse
 
 from accounts.middleware import IDLE_LIMIT_KEY, LAST_SEEN_KEY
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    """An English-speaking browser: anonymous pages follow Accept-Language, and Indonesian when
+    it names neither of our languages (tests/i18n/test_language.py)."""
+    return Client(headers={"accept-language": "en"})
 
 LOCKED_OUT_HEADING = "Too many failed login attempts"
 WRONG_PASSWORD_ERROR = "Please enter a correct email address and password"

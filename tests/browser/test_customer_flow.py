@@ -45,7 +45,7 @@ def test_it_creates_a_customer_logs_a_call_and_finds_it(page, live_server, sales
     customer = Customer.objects.get(name="Dewi Lestari")
     assert page.url == live_server.url + customer.get_absolute_url()
     assert page.is_visible("text=Customer Dewi Lestari created.")
-    assert page.locator("dd", has_text="+6281234567890").is_visible()
+    assert page.locator("dd", has_text="+62 812-3456-7890").is_visible()  # stored E.164, shown grouped
     assert customer.phone == "+6281234567890" and customer.sms_consent and customer.branch == sales_a.branch
 
     # The quick form swaps the contact history in place (htmx): no page load.

@@ -135,8 +135,9 @@ def forms_on(response) -> list[Form]:
 
 
 def post_form(response, *, action: str | None = None) -> Form:
-    """The page's POST form (ignoring the log-out form in the menu), or the one posting to ``action``."""
-    candidates = [f for f in forms_on(response) if f.method == "post" and "logout" not in f.action]
+    """The page's POST form (ignoring the menu's log-out and language forms), or the one posting to ``action``."""
+    candidates = [f for f in forms_on(response)
+                  if f.method == "post" and "logout" not in f.action and "data-menu" not in f.attrs]
     if action is not None:
         candidates = [f for f in candidates if f.action == action]
     assert len(candidates) == 1, f"expected one matching POST form, found {[f.action for f in candidates]}"
@@ -176,3 +177,10 @@ def flash_messages(response) -> list[str]:
     pattern = r'<div class="alert alert-\w+ alert-dismissible fade show" role="alert">(.*?)<button'
     found = re.findall(pattern, body, re.S)
     return [" ".join(html.unescape(m).split()) for m in found]
+
+
+def sms_panel_form(response):
+    """The SMS box's form on a 360 page response (marketing's registered panel)."""
+    parts = {part.key: part for part in response.context["side_panels"]}
+    assert "sms" in parts, "the SMS panel is not on the page"
+    return parts["sms"].data["form"]

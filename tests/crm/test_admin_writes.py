@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def superuser(head_office):
-    return User.objects.create_superuser(email="root@relasi.test", password="x", branch=head_office,
+    return User.objects.create_superuser(language="en", email="root@relasi.test", password="x", branch=head_office,
                                          first_name="Root")
 
 
@@ -243,7 +243,7 @@ def test_it_shows_the_contact_history_read_only_in_the_admin(admin_client, rina)
 
 
 def _branch_admin(branch, email, *codenames):
-    user = User.objects.create_user(email=email, password="x", branch=branch, is_staff=True,
+    user = User.objects.create_user(language="en", email=email, password="x", branch=branch, is_staff=True,
                                     department="branch_mgmt")
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
     return user

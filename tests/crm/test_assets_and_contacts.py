@@ -69,7 +69,7 @@ def test_it_adds_a_contact_person_to_a_company(browser_client, sales_a, customer
                                 email="Joko@MajuJaya.co.id")
     response = form.submit(browser_client, url=contact_url(customer_a), follow=True)
     assert flash_messages(response) == ["Contact person added."]
-    assert "Pak Joko" in response.content.decode() and "+628112223333" in response.content.decode()
+    assert "Pak Joko" in response.content.decode() and "+62 811-2223-333" in response.content.decode()  # shown grouped
     person = customer_a.contact_persons.get()
     assert (person.phone, person.email) == ("+628112223333", "joko@majujaya.co.id")
 

@@ -38,7 +38,7 @@ def test_it_creates_a_customer_from_the_filled_in_form(browser_client, sales_a):
     assert response.redirect_chain == [(customer.get_absolute_url(), 302)]
     assert flash_messages(response) == ["Customer Rina Wijaya created."]
     body = response.content.decode()
-    assert "<h1" in body and "Rina Wijaya" in body and "+6281234567890" in body and "17 May 1990" in body
+    assert "<h1" in body and "Rina Wijaya" in body and "+62 812-3456-7890" in body and "17 May 1990" in body
     # Stored cleaned: one space in the name, E.164 phone, lower-cased email.
     assert customer.name == "Rina Wijaya"
     assert customer.phone == "+6281234567890"

@@ -36,11 +36,11 @@ def test_it_shows_the_profile_vehicles_and_contact_persons(client, sales_a, bran
     response = client.get(company.get_absolute_url())
     assert response.status_code == 200
     body = response.content.decode()
-    for shown in ["PT Maju Jaya", "Company", "Fleet", "Cabang Bandung", str(sales_a), "+6281311112222",
-                  "+62215551234", "fleet@majujaya.co.id", "17 May 1990", "Jl. Asia Afrika 8", "Bandung, Jawa Barat",
+    for shown in ["PT Maju Jaya", "Company", "Fleet", "Cabang Bandung", str(sales_a), "+62 813-1111-2222",
+                  "+62 21 5551234", "fleet@majujaya.co.id", "17 May 1990", "Jl. Asia Afrika 8", "Bandung, Jawa Barat",
                   "SMS ✓", "Email ✗", "Phone ✓",
                   "Toyota Hilux", "(2023)", "D 8123 MJ", "VIN MHFAB8GS0N0123456",
-                  "Pak Joko", "Fleet manager", "+628112223333", "joko@majujaya.co.id"]:
+                  "Pak Joko", "Fleet manager", "+62 811-2223-333", "joko@majujaya.co.id"]:
         assert shown in body, shown
     # Sales may edit and add; the buttons are there.
     assert f'href="/customers/{company.public_id}/edit/"' in body

@@ -29,8 +29,8 @@ def test_it_saves_an_edit_and_logs_what_changed(browser_client, sales_a, rina):
     page = browser_client.get(edit_url(rina))
     assert page.status_code == 200
     form = post_form(page)
-    # The form opens with the saved values.
-    assert form.fields["name"] == ["Rina Wijaya"] and form.fields["phone"] == ["+6281311112222"]
+    # The form opens with the saved values (the number grouped as people read it).
+    assert form.fields["name"] == ["Rina Wijaya"] and form.fields["phone"] == ["+62 813-1111-2222"]
     assert form.fields["sms_consent"] == ["on"] and "email_consent" not in form.fields
     # Same number typed differently is not a change; the name and city are.
     form.fill(name="Rina Wijaya Putri", city="Cimahi", phone="0813-1111-2222")

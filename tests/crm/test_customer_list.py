@@ -36,7 +36,7 @@ def test_it_lists_the_branchs_customers_newest_first(client, sales_a, people, cu
     response = client.get(LIST)
     assert names(response) == ["Joko Susanto", "Rina Wijaya", "Budi Santoso"]
     body = response.content.decode()
-    assert "+6281311112222" in body and "joko.s@kantor.co.id" in body and "Cimahi" in body
+    assert "+62 813-1111-2222" in body and "joko.s@kantor.co.id" in body and "Cimahi" in body
     assert "Siti Rahayu" not in body  # branch B
 
 

@@ -68,7 +68,7 @@ def test_it_moves_a_vehicles_plate_and_history_with_it_to_another_customer(clien
 
 
 def test_it_files_writes_by_someone_without_a_department_under_head_office(client, head_office_user, branch_a):
-    nobody = User.objects.create_user(email="nodept@relasi.test", password="x", branch=branch_a)
+    nobody = User.objects.create_user(language="en", email="nodept@relasi.test", password="x", branch=branch_a)
     customer = services.customer_create(by=None, branch=branch_a, name="Tanpa Departemen")
     AssetFactory(customer=customer, plate_number="D 3 EF", by=nobody)
     services.contact_person_create(customer=customer, by=nobody, name="Bu Ani")

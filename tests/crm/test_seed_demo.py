@@ -19,3 +19,17 @@ def test_it_loads_the_demo_data_and_a_second_run_keeps_it():
     assert set(Interaction.objects.values_list("original_summary", flat=True)) == {""}
     call_command("seed_demo", customers=60, verbosity=0)
     assert (Customer.objects.count(), Interaction.objects.count()) == (customers, interactions)
+
+
+def test_it_loads_each_customers_last_contact_as_the_services_would_keep_it():
+    from django.db.models import Max, Q
+
+    from crm.models import Interaction as I
+
+    call_command("seed_demo", customers=40, verbosity=0)
+    expected = dict(
+        Customer.objects.annotate(last=Max("interactions__occurred_at", filter=Q(
+            interactions__kind__in=I.PERSON_KINDS) & ~Q(interactions__channel=I.Channel.SYSTEM)))
+        .values_list("pk", "last"))
+    loaded = dict(Customer.objects.values_list("pk", "last_contact_at"))
+    assert loaded == expected and any(loaded.values())

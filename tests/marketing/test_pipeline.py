@@ -46,10 +46,12 @@ def test_it_sends_each_consenting_mobile_customer_exactly_once(gateway, audience
     _drain(send)
     assert gateway.stats()["accepted"] == {f"+62812000000{i:02d}": 1 for i in range(5)}
     first = Message.objects.get(send=send, to="+6281200000000")
-    assert first.body == "Halo Pelanggan D 1111 AA" and first.segments == 1
+    # A marketing SMS ends with its opt-out link (tests/public/test_sms_optout.py).
+    text = "Halo Pelanggan D 1111 AA" + services.optout_suffix(first.optout_code, first.customer.language)
+    assert first.body == text and first.segments == 1
     assert first.provider_sid.startswith("SM") and first.status == Message.Status.SENT
     timeline = Interaction.objects.get(customer=first.customer, kind="campaign_message")
-    assert timeline.summary == "Halo Pelanggan D 1111 AA" and timeline.source == first
+    assert timeline.summary == text and timeline.source == first
 
 
 def test_it_sends_once_when_started_twice(gateway, audience, sales_a):

@@ -13,6 +13,7 @@ from marketing.models import Message, Send
 from marketing.text import PLACEHOLDERS, sms_length
 from tests.browser.conftest import assets_problems, browser, page  # noqa: F401 (fixtures)
 from tests.factories import AssetFactory, CustomerFactory
+from tests.crm.pages import sms_panel_form
 
 from .test_pipeline import _drain
 
@@ -28,7 +29,7 @@ def two_cars(customer_a):
 
 
 def _key(client, customer):
-    return client.get(customer.get_absolute_url()).context["sms_form"]["key"].value()
+    return sms_panel_form(client.get(customer.get_absolute_url()))["key"].value()
 
 
 def _send(client, customer, **data):
@@ -37,6 +38,8 @@ def _send(client, customer, **data):
 
 
 def test_the_360_page_shows_the_counter_and_the_placeholders(client, sales_a, customer_a):
+    customer_a.sms_consent = True  # the box is offered to a customer who can receive SMS
+    customer_a.save()
     client.force_login(sales_a)
     html = client.get(customer_a.get_absolute_url()).content.decode()
     counter = re.search(r'<div[^>]*id="sms-counter"[^>]*data-sms-counter-for="id_body"[^>]*>([^<]*)</div>', html)
@@ -170,6 +173,8 @@ def test_the_counter_counts_as_the_server_does_in_the_browser(page, assets_probl
                                                               customer_a, password):
     from tests.browser.conftest import log_in
 
+    customer_a.sms_consent = True
+    customer_a.save()
     log_in(page, live_server, sales_a, password)
     page.goto(live_server.url + customer_a.get_absolute_url())
     counter = page.locator("#sms-counter")

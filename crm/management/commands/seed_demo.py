@@ -1,5 +1,8 @@
 """``manage.py seed_demo --customers N``: realistic Indonesian demo data, fast at a million rows.
 
+Each app adds its own demo rows after crm's (``crm.registry.demo_steps``, registered in the
+app's ``ready()``): a step gets the branches and staff made here and must be idempotent too.
+
 Idempotent: branches, staff and tags are get-or-create; customers are topped up to N
 (running it twice with the same N adds nothing). Everything else (vehicles, contact
 persons, tags, contact history) is only made for the customers it creates.
@@ -30,14 +33,18 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Branch, Department, User
 from accounts.roles import DEPARTMENT_GROUP
 from accounts.services import staff_create, staff_sync_role
 from crm import demo_data as d
-from crm.models import Customer, Tag
+from crm.models import Customer, Interaction, Tag
+from crm.registry import DemoContext, demo_steps
 from crm.services import customer_search_text
 
+PERSON_KINDS = frozenset(str(kind) for kind in Interaction.PERSON_KINDS)  # they move last_contact_at
 DEMO_PASSWORD = "relasi-demo-2026"
 DEMO_EMAIL_DOMAIN = "relasi.test"
 CHUNK = 25_000  # customers per COPY round (about 125,000 interactions)
@@ -49,7 +56,7 @@ COLUMNS = {
         "id", "public_id", "kind", "name", "phone", "phone_alt", "email", "address", "city", "province",
         "birth_date", "branch_id", "owner_id", "sms_consent", "sms_consent_at", "sms_consent_source",
         "email_consent", "email_consent_at", "email_consent_source", "phone_consent", "phone_consent_at",
-        "phone_consent_source", "search_text", "created_at", "updated_at",
+        "phone_consent_source", "search_text", "created_at", "updated_at", "last_contact_at",
     ],
     "crm_contactperson": ["public_id", "customer_id", "name", "role", "phone", "email", "created_at", "updated_at"],
     "crm_asset": [
@@ -322,10 +329,13 @@ class ChunkBuilder:
         search = customer_search_text(name=name, email=email, phones=[phone, phone_alt],
                                       plates=[v["plate"] for v in vehicles])
         updated = self.ts(updated_day, updated_sec, off)
-        out["crm_customer"].append(
+        # The row is finished once its history is known (last_contact_at); keep its place.
+        customer_slot = len(out["crm_customer"])
+        customer_head = (
             f"{cid}\t{self.uuid()}\t{'company' if company else 'person'}\t{name}\t{phone}\t{phone_alt}\t{email}\t"
             f"{address}\t{city}\t{province}\t{birth}\t{branch['id']}\t{owner if owner else chr(92) + 'N'}\t"
-            f"{consents[0]}\t{consents[1]}\t{consents[2]}\t{search}\t{created}\t{updated}\n")
+            f"{consents[0]}\t{consents[1]}\t{consents[2]}\t{search}\t{created}\t{updated}\t")
+        out["crm_customer"].append(customer_head + "\\N\n")
 
         if company:
             for slot in range(1 + (r() < 0.4)):
@@ -395,6 +405,7 @@ class ChunkBuilder:
                 template = self._pick(rng, self.prospect, ctx)
             events.append((day, self._sec(r), template, v))
         staff = branch["staff"]
+        last_touch, last_at = (-1, -1), None
         for day, sec, (kind, channel, direction, dept, text, fields), v in events:
             if day == created_day and sec <= created_sec:
                 sec = min(created_sec + 600 + int(r() * 3600), 86399)
@@ -408,9 +419,13 @@ class ChunkBuilder:
             else:
                 staff_id = staff.get(dept)
             at = self.ts(day, sec, off)
+            if kind in PERSON_KINDS and channel != "system" and (day, sec) > last_touch:
+                last_touch, last_at = (day, sec), at
             out["crm_interaction"].append(
                 f"{self.uuid()}\t{cid}\t{kind}\t{channel}\t{direction}\t{dept}\t"
                 f"{staff_id if staff_id else chr(92) + 'N'}\t{at}\t{summary}\t{at}\t{at}\n")
+        if last_at is not None:
+            out["crm_customer"][customer_slot] = f"{customer_head}{last_at}\n"
 
     @staticmethod
     def _sec(r) -> int:
@@ -577,6 +592,15 @@ def _worker_init(db_fd: int | None) -> None:
 
 # --- the command -----------------------------------------------------------------------
 
+def _count(n: int) -> str:
+    """1.000.000 in Indonesian, 1,000,000 in English (the command speaks LANGUAGE_CODE)."""
+    return number_format(n, force_grouping=True)
+
+
+def _seconds(started: float) -> str:
+    return number_format(time.monotonic() - started, 1)
+
+
 class Command(BaseCommand):
     help = "Create demo branches, staff, tags, customers, vehicles and contact history (idempotent)."
 
@@ -593,7 +617,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, customers, interactions_per_customer, seed, indexes, workers, verbosity=1, **opts):
         if customers < 0 or interactions_per_customer < 0:
-            raise CommandError("--customers and --interactions-per-customer must not be negative.")
+            raise CommandError(_("--customers and --interactions-per-customer must not be negative."))
         started = time.monotonic()
         self.verbosity = verbosity
         branches = self._branches()
@@ -614,16 +638,31 @@ class Command(BaseCommand):
                 for table in TABLES:
                     cursor.execute(f"ANALYZE {table}")
             if verbosity > 1 or (verbosity and to_make >= BIG_LOAD):
-                self.stdout.write(f"  ANALYZE in {time.monotonic() - analyze_started:.1f} s")
+                self.stdout.write(_("  ANALYZE in %(seconds)s s") % {"seconds": _seconds(analyze_started)})
         elapsed = time.monotonic() - started
         if verbosity:
-            self.stdout.write(
-                f"seed_demo: {len(branches)} branches, {len(staff)} demo staff, {len(tags)} tags; "
-                f"customers {existing + to_make:,} ({to_make:,} new), "
-                f"{stats['crm_asset']:,} vehicles, {stats['crm_interaction']:,} interactions, "
-                f"{stats['crm_contactperson']:,} contact persons, {stats['crm_customer_tags']:,} tag links "
-                f"created in {elapsed:.1f} s"
-            )
+            self.stdout.write(_(
+                "seed_demo: %(branches)s branches, %(staff)s demo staff, %(tags)s tags; customers %(customers)s "
+                "(%(new)s new), %(vehicles)s vehicles, %(interactions)s interactions, %(contacts)s contact persons, "
+                "%(links)s tag links created in %(seconds)s s"
+            ) % {"branches": len(branches), "staff": len(staff), "tags": len(tags),
+                 "customers": _count(existing + to_make), "new": _count(to_make),
+                 "vehicles": _count(stats["crm_asset"]), "interactions": _count(stats["crm_interaction"]),
+                 "contacts": _count(stats["crm_contactperson"]), "links": _count(stats["crm_customer_tags"]),
+                 "seconds": number_format(elapsed, 1)})
+        # Then each app's own demo data (crm.registry.demo_steps, registered in their ready()).
+        codes = {branch.pk: code for code, branch in branches.items()}
+        context = DemoContext(
+            customers=existing + to_make, branches=list(branches.values()),
+            staff={(codes[u.branch_id], u.department): u for u in staff if u.branch_id in codes}, seed=seed,
+            stdout=self.stdout if verbosity else None, style=self.style,
+        )
+        for step in demo_steps:
+            step_started = time.monotonic()
+            step.run(context)
+            if verbosity > 1:
+                self.stdout.write(_("  demo step %(step)s in %(seconds)s s")
+                                  % {"step": step.key, "seconds": _seconds(step_started)})
 
     # --- reference data ----------------------------------------------------------------
     def _branches(self) -> dict[str, Branch]:
@@ -726,7 +765,8 @@ class Command(BaseCommand):
             for sql in dropped:
                 cursor.execute(sql)
             if self.verbosity:
-                self.stdout.write(f"  rebuilt {len(dropped)} indexes in {time.monotonic() - index_started:.1f} s")
+                self.stdout.write(_("  rebuilt %(count)s indexes in %(seconds)s s")
+                                  % {"count": len(dropped), "seconds": _seconds(index_started)})
         return stats
 
     def _copy(self, cursor, chunk, stats, count, started):
@@ -740,8 +780,9 @@ class Command(BaseCommand):
         done = stats["crm_customer"]
         if self.verbosity > 1 or (self.verbosity and count >= BIG_LOAD):
             rate = done / max(0.001, time.monotonic() - started)
-            self.stdout.write(f"  {done:,}/{count:,} customers, {stats['crm_interaction']:,} interactions "
-                              f"({rate:,.0f} customers/s)")
+            self.stdout.write(_("  %(done)s/%(count)s customers, %(interactions)s interactions (%(rate)s customers/s)")
+                              % {"done": _count(done), "count": _count(count),
+                                 "interactions": _count(stats["crm_interaction"]), "rate": _count(round(rate))})
 
     def _drop_indexes(self, cursor) -> list[str]:
         """Drop the non-unique indexes of the load's tables; return the SQL to recreate them."""

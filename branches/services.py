@@ -1,0 +1,105 @@
+"""Writes of the branch calendar. Views, the admin and demo data call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from accounts.models import Branch
+
+from .models import Closure, OpeningHours, Weekday
+from .selectors import closures_overlapping, overlapping_ranges
+
+log = logging.getLogger(__name__)
+
+
+def _lock(branch: Branch) -> None:
+    # Two managers saving the same branch's calendar at once: one after the other, so the
+    # overlap checks below see what the other one saved.
+    Branch.objects.select_for_update().filter(pk=branch.pk).values_list("pk").first()
+
+
+def opening_hours_validate(ranges: list[tuple[int, dt.time, dt.time]]) -> None:
+    """Raise ValidationError if a range ends before it starts or two ranges of a day overlap."""
+    errors = []
+    for weekday, opens, closes in ranges:
+        if weekday not in Weekday.values:
+            errors.append(ValidationError(_("%(day)s is not a day of the week.") % {"day": weekday}))
+        elif closes <= opens:
+            errors.append(ValidationError(_("%(day)s: %(opens)s–%(closes)s closes before it opens.") % {
+                "day": Weekday(weekday).label, "opens": f"{opens:%H:%M}", "closes": f"{closes:%H:%M}"}))
+    for i, j in overlapping_ranges(ranges):
+        (day, opens_i, closes_i), (_day, opens_j, closes_j) = ranges[i], ranges[j]
+        errors.append(ValidationError(_("%(day)s: %(a)s overlaps %(b)s.") % {
+            "day": Weekday(day).label, "a": f"{opens_j:%H:%M}–{closes_j:%H:%M}", "b": f"{opens_i:%H:%M}–{closes_i:%H:%M}"}))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def opening_hours_replace(*, branch: Branch, ranges: Iterable[tuple[int, dt.time, dt.time]], by=None
+                          ) -> list[OpeningHours]:
+    """Make ``ranges`` ((weekday, opens, closes) each) the branch's weekly opening hours.
+
+    An empty list is refused: a branch with no hours of its own would silently fall back to
+    the default hours. To close a branch for a while, add a closure; to go back to the
+    default hours, call ``opening_hours_reset``.
+    """
+    ranges = sorted(set(ranges))
+    if not ranges:
+        raise ValidationError(_("Enter at least one opening range. To close the branch for a while, add a closure."))
+    opening_hours_validate(ranges)
+    _lock(branch)
+    OpeningHours.objects.filter(branch=branch).delete()
+    rows = OpeningHours.objects.bulk_create(
+        OpeningHours(branch=branch, weekday=weekday, opens=opens, closes=closes) for weekday, opens, closes in ranges
+    )
+    log.info("opening hours of branch %s replaced by %s: %d ranges", branch.code, by, len(rows))
+    return rows
+
+
+@transaction.atomic
+def opening_hours_reset(*, branch: Branch, by=None) -> int:
+    """Drop the branch's own hours: it opens on the default hours (branches.selectors.DEFAULT_HOURS)."""
+    _lock(branch)
+    deleted, _counts = OpeningHours.objects.filter(branch=branch).delete()
+    log.info("opening hours of branch %s reset to the default by %s", branch.code, by)
+    return deleted
+
+
+def _date(day: dt.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+@transaction.atomic
+def closure_create(*, branch: Branch, starts_on: dt.date, ends_on: dt.date, reason: str, by=None) -> Closure:
+    """Close the branch from ``starts_on`` to ``ends_on`` (both included)."""
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = _("Say why the branch is closed.")
+    if ends_on < starts_on:
+        errors["ends_on"] = _("The last day closed is before the first day.")
+    if errors:
+        raise ValidationError(errors)
+    _lock(branch)
+    clash = closures_overlapping(branch, starts_on, ends_on)
+    if clash:
+        other = clash[0]
+        raise ValidationError({"starts_on": _("Overlaps the closure “%(reason)s” (%(first)s – %(last)s).") % {
+            "reason": other.reason, "first": _date(other.starts_on), "last": _date(other.ends_on)}})
+    closure = Closure.objects.create(branch=branch, starts_on=starts_on, ends_on=ends_on, reason=reason)
+    log.info("closure %s of branch %s created by %s", closure.public_id, branch.code, by)
+    return closure
+
+
+@transaction.atomic
+def closure_delete(*, closure: Closure, by=None) -> None:
+    log.info("closure %s of branch %s deleted by %s", closure.public_id, closure.branch_id, by)
+    closure.delete()

@@ -1,0 +1,190 @@
+"""What department apps contribute to shared pages, without crm importing them.
+
+``crm`` owns the customer 360 page, the home page ("Beranda"), the top search box and
+``seed_demo``; each app adds its parts from its ``AppConfig.ready()``::
+
+    from crm.registry import HomeCard, Panel, home_cards, panels
+
+    panels.register(Panel(key="sms", title=_("Send an SMS"), order=40, permission="marketing.add_send",
+                          selector=selectors.sms_panel, template="marketing/panels/sms.html"))
+
+An app removed from INSTALLED_APPS never runs its ``ready()``, so its panels, cards and
+demo steps disappear with it. ``crm`` itself registers its own the same way (crm/apps.py).
+
+A panel's ``selector(customer, user)`` and a card's ``selector(user)`` return what the
+template shows (a dict, a list...) in a fixed number of queries, whatever the data size,
+declared as ``queries``: the page's query count is the shared queries plus their sum, and
+the tests pin it (tests/crm/test_home_and_panels.py, tests/crm/test_query_counts.py). A selector may
+return ``None`` to leave its panel out for this customer (not the same as empty: an empty
+panel shows its ``empty_text``, which says what to do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+from django.utils.functional import Promise
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Items keyed by ``key``, listed by ``order`` then key. Registering a key again
+    replaces it (ready() may run twice in tests); ``unregister`` is for tests."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._items: dict[str, T] = {}
+
+    def register(self, item: T) -> T:
+        self._items[item.key] = item
+        return item
+
+    def unregister(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(sorted(self._items.values(), key=lambda item: (item.order, item.key)))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def get(self, key: str) -> T | None:
+        return self._items.get(key)
+
+    def visible_to(self, user) -> list[T]:
+        return [item for item in self if item.permission is None or user.has_perm(item.permission)]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card on the customer 360 page."""
+
+    key: str
+    title: str | Promise
+    template: str  # rendered with panel, data, customer, user (and the page's context)
+    selector: Callable[[Any, Any], Any]  # (customer, user) -> data, or None to leave it out
+    order: int = 100
+    permission: str | None = None  # who sees it (a perm codename); None: everyone who sees the customer
+    column: str = "side"  # "side" (left, narrow) or "main" (right, above the timeline)
+    empty_text: str | Promise = ""  # what to do when the selector finds nothing
+    queries: int = 1  # SQL queries the selector runs, whatever the data size (the page's pin sums them)
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    """A card on the home page; its selector sees only the user."""
+
+    key: str
+    title: str | Promise
+    template: str  # rendered with card, data, user
+    selector: Callable[[Any], Any]  # (user) -> data, or None to leave it out
+    order: int = 100
+    permission: str | None = None
+    empty_text: str | Promise = ""
+    link: str = ""  # URL name of the full list, if any ("Semua")
+    queries: int = 1  # SQL queries the selector runs, whatever the data size (the page's pin sums them)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One app's part of ``seed_demo``. ``run(context)`` adds the app's demo rows.
+
+    ``context`` is a ``DemoContext``: the branches and staff crm created, the size asked
+    for and where to print progress. Steps run in ``order`` (crm's customers first, 0)."""
+
+    key: str
+    run: Callable[["DemoContext"], None]
+    order: int = 100
+    permission: None = None  # unused; keeps Registry.visible_to uniform
+
+
+@dataclass
+class DemoContext:
+    customers: int  # how many customers crm's step loaded
+    branches: list = field(default_factory=list)  # accounts.Branch rows
+    staff: dict = field(default_factory=dict)  # {(branch code, department): User}
+    stdout: Any = None
+    style: Any = None
+    seed: int = 0
+
+    def say(self, text: str) -> None:
+        if self.stdout is not None:
+            self.stdout.write(text)
+
+
+@dataclass
+class RenderedPart:
+    """A panel or card with its data, ready for the template."""
+
+    spec: Panel | HomeCard
+    data: Any
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def is_empty(self) -> bool:
+        data = self.data
+        if isinstance(data, dict):
+            return bool(data.get("empty", False))
+        return not data
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    """Another app's records found by the top search box (a lead number, a booking code, a
+    complaint code...). ``selector(user, query)`` returns at most a few ``SearchHit`` rows,
+    branch-scoped for the user, in one query; it runs only for a search of at least
+    MIN_SEARCH_LENGTH characters. Hits are shown above the customer results."""
+
+    key: str
+    title: str | Promise
+    selector: Callable[[Any, str], list["SearchHit"]]
+    order: int = 100
+    permission: str | None = None
+    queries: int = 1  # at most this many SQL queries per search (none when the words cannot be its kind)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    label: str
+    url: str
+    hint: str = ""
+
+
+panels: Registry[Panel] = Registry("panels")
+search_providers: Registry[SearchProvider] = Registry("search providers")
+home_cards: Registry[HomeCard] = Registry("home cards")
+demo_steps: Registry[DemoStep] = Registry("demo steps")
+
+
+def panels_for(customer, user) -> list[RenderedPart]:
+    """The 360 page's panels this user may see, each with what its selector found."""
+    parts = []
+    for panel in panels.visible_to(user):
+        data = panel.selector(customer, user)
+        if data is not None:
+            parts.append(RenderedPart(panel, data))
+    return parts
+
+
+def search_hits_for(user, query: str) -> list[tuple[SearchProvider, list[SearchHit]]]:
+    """What each registered provider found for the query, providers with no hit left out."""
+    found = []
+    for provider in search_providers.visible_to(user):
+        hits = provider.selector(user, query)
+        if hits:
+            found.append((provider, hits))
+    return found
+
+
+def cards_for(user) -> list[RenderedPart]:
+    parts = []
+    for card in home_cards.visible_to(user):
+        data = card.selector(user)
+        if data is not None:
+            parts.append(RenderedPart(card, data))
+    return parts
