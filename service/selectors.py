@@ -1,0 +1,254 @@
+"""Reads of the workshop: free slots, the day's arrivals, the 360 panel, the home card, search."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.access import get_for_user_or_404
+from branches.selectors import BusinessCalendar, business_calendar, is_public_holiday
+
+from .models import Bay, Booking, ServiceType, Workshop
+from .plates import plate_key
+
+BOOKING_DAYS = 14  # how far ahead a slot may be booked, today included
+
+
+# --- access ----------------------------------------------------------------------------------
+def booking_get_for_user(user, booking_id, *, write: bool = False) -> Booking:
+    return get_for_user_or_404(
+        Booking.objects.select_related("branch", "customer", "asset", "service_type", "bay", "advisor"), user,
+        write_perm="service.change_booking" if write else None, public_id=booking_id)
+
+
+def bay_get_for_user(user, bay_id, *, write: bool = False) -> Bay:
+    return get_for_user_or_404(Bay.objects.select_related("branch"), user,
+                               write_perm="service.change_bay" if write else None, public_id=bay_id)
+
+
+# --- free slots ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Slot:
+    starts_at: dt.datetime  # aware, UTC
+    ends_at: dt.datetime
+    free_bays: int
+
+    @property
+    def value(self) -> str:
+        return self.starts_at.isoformat()
+
+
+def slot_minutes(branch) -> int:
+    row = Workshop.objects.filter(branch=branch).values_list("slot_minutes", flat=True).first()
+    return row or Workshop.DEFAULT_SLOT_MINUTES
+
+
+def booking_window(branch, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    today = now.astimezone(ZoneInfo(branch.time_zone)).date()
+    return today, today + dt.timedelta(days=BOOKING_DAYS - 1)
+
+
+class _BusyBays:
+    """Each bay's live bookings in a window, sorted: "is bay X free in [a, b)?" by bisection.
+
+    A bay's bookings never overlap (the exclusion constraint), so sorted by start they are
+    sorted by end too."""
+
+    def __init__(self, rows):
+        self.starts: dict[int, list] = defaultdict(list)
+        self.ends: dict[int, list] = defaultdict(list)
+        for bay_id, starts_at, ends_at in sorted(rows, key=lambda r: (r[0], r[1])):
+            self.starts[bay_id].append(starts_at)
+            self.ends[bay_id].append(ends_at)
+
+    def is_free(self, bay_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+        ends = self.ends.get(bay_id)
+        if not ends:
+            return True
+        i = bisect.bisect_right(ends, start)  # the first booking ending after ``start``
+        return i == len(ends) or self.starts[bay_id][i] >= end
+
+
+# No booking lasts longer (ServiceType.duration_minutes is at most 600): bookings that may
+# still run at ``start`` began after ``start - MAX_DURATION``, so the window is a range on the
+# (branch, starts_at) index, not a scan of every past visit for ``ends_at > start``.
+MAX_DURATION = dt.timedelta(minutes=600)
+
+
+def _busy(branch, bay_ids, start, end, *, exclude_pk=None) -> _BusyBays:
+    rows = Booking.objects.live().filter(branch=branch, starts_at__gte=start - MAX_DURATION, starts_at__lt=end,
+                                         ends_at__gt=start, bay_id__in=bay_ids)
+    if exclude_pk:
+        rows = rows.exclude(pk=exclude_pk)
+    return _BusyBays(rows.values_list("bay_id", "starts_at", "ends_at"))
+
+
+def bays_for(branch, service_type) -> list[int]:
+    return list(Bay.objects.filter(branch=branch, kind=service_type.bay_kind, is_active=True)
+                .order_by("name").values_list("id", flat=True))
+
+
+def free_slots(branch, service_type: ServiceType, *, now: dt.datetime | None = None,
+               calendar: BusinessCalendar | None = None) -> list[Slot]:
+    """Every start time in the next ``BOOKING_DAYS`` days (from now on) at which a bay of the
+    type the service needs is free for its whole duration, within one opening range of the
+    branch (never across the lunch break or closing time, never on a holiday or closure).
+
+    Five queries whatever the number of bookings: slot length, bays, hours, closures, bookings."""
+    now = now or timezone.now()
+    first, last = booking_window(branch, now)
+    calendar = calendar or business_calendar(branch, since=first, until=last)
+    step = dt.timedelta(minutes=slot_minutes(branch))
+    duration = dt.timedelta(minutes=service_type.duration_minutes)
+    bay_ids = bays_for(branch, service_type)
+    if not bay_ids:
+        return []
+    intervals = list(calendar.intervals(first, last))
+    if not intervals:
+        return []
+    busy = _busy(branch, bay_ids, now, intervals[-1][1])
+    slots = []
+    for opens, closes in intervals:
+        start = opens
+        while start + duration <= closes:
+            if start >= now:
+                end = start + duration
+                free = sum(1 for bay_id in bay_ids if busy.is_free(bay_id, start, end))
+                if free:
+                    slots.append(Slot(start, end, free))
+            start += step
+    return slots
+
+
+def free_bay_ids(branch, service_type, start: dt.datetime, end: dt.datetime, *, exclude_pk=None) -> list[int]:
+    bay_ids = bays_for(branch, service_type)
+    busy = _busy(branch, bay_ids, start, end, exclude_pk=exclude_pk)
+    return [bay_id for bay_id in bay_ids if busy.is_free(bay_id, start, end)]
+
+
+def slot_problem(branch, service_type, starts_at: dt.datetime, *, now: dt.datetime | None = None) -> str | None:
+    """Why ``starts_at`` cannot be booked for ``service_type`` at ``branch`` (a sentence for
+    the form), or None when the time fits the workshop's calendar. Capacity is not checked
+    here: the database does that when the booking is written."""
+    from django.utils.translation import gettext as _
+
+    now = now or timezone.now()
+    if timezone.is_naive(starts_at):
+        return _("Choose a time from the list.")
+    if starts_at < now:
+        return _("That time has already passed. Choose a later slot.")
+    first, last = booking_window(branch, now)
+    calendar = business_calendar(branch, since=first, until=last)
+    day = calendar.local_date(starts_at)
+    if day > last:
+        return _("Bookings are taken for the next %(days)s days only.") % {"days": BOOKING_DAYS}
+    if calendar.closed_until(day) is not None or is_public_holiday(day) or not calendar.ranges_on(day):
+        return _("The workshop is closed on that day. Choose another day.")
+    ends_at = starts_at + dt.timedelta(minutes=service_type.duration_minutes)
+    for opens, closes in calendar.intervals(day, day):
+        if opens <= starts_at < closes:
+            if ends_at > closes:
+                return _("This service takes %(minutes)s minutes and would run past the break or closing time "
+                         "at %(time)s. Choose an earlier slot.") % {
+                    "minutes": service_type.duration_minutes,
+                    "time": closes.astimezone(calendar.zone).strftime("%H:%M")}
+            return None
+    return _("The workshop is not open at that time. Choose a slot within its opening hours.")
+
+
+# --- lists ---------------------------------------------------------------------------------
+def day_bookings(branch, day: dt.date) -> list[Booking]:
+    """A branch's bookings of one day (in its zone), arrivals first by time: one query."""
+    zone = ZoneInfo(branch.time_zone)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    end = start + dt.timedelta(days=1)
+    return list(Booking.objects.filter(branch=branch, starts_at__gte=start, starts_at__lt=end)
+                .select_related("customer", "service_type", "bay").order_by("starts_at", "bay__name"))
+
+
+def in_workshop(branch) -> list[Booking]:
+    """Vehicles at the workshop now, whatever day they were booked for: one query."""
+    return list(Booking.objects.filter(branch=branch, status__in=Booking.IN_WORKSHOP_STATUSES)
+                .select_related("customer", "service_type", "bay").order_by("starts_at"))
+
+
+def job_lines(booking) -> list:
+    return list(booking.lines.select_related("technician").order_by("id"))
+
+
+def booking_events(booking) -> list:
+    return list(booking.events.select_related("by").order_by("at", "id"))
+
+
+# --- shared pages ------------------------------------------------------------------------------
+PANEL_ROWS = 5
+
+
+def service_panel(customer, user) -> dict:
+    """The 360 panel: vehicles at the workshop and upcoming bookings (one query)."""
+    rows = list(Booking.objects.filter(customer=customer)
+                .filter(Q(status__in=Booking.IN_WORKSHOP_STATUSES) |
+                        Q(status=Booking.Status.BOOKED, ends_at__gte=timezone.now()))
+                .select_related("service_type", "branch").order_by("starts_at")[:PANEL_ROWS])
+    return {"bookings": rows, "empty": not rows,
+            "can_book": user.has_perm("service.add_booking")}
+
+
+def today_card(user) -> list[Booking] | None:
+    """Home card: today's workshop bookings at my branch (one query); None without a branch."""
+    if user.branch_id is None:
+        return None
+    zone = ZoneInfo(user.branch.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    start = dt.datetime.combine(today, dt.time(), tzinfo=zone)
+    return list(Booking.objects.filter(branch_id=user.branch_id, starts_at__gte=start,
+                                       starts_at__lt=start + dt.timedelta(days=1))
+                .exclude(status=Booking.Status.CANCELLED)
+                .select_related("service_type").order_by("starts_at")[:8])
+
+
+def search_bookings(user, query: str):
+    """Search provider: a booking code, or a plate of a vehicle booked or at the workshop."""
+    from django.urls import reverse
+
+    from crm.registry import SearchHit
+
+    query = query.strip()
+    key = plate_key(query)
+    scope = Booking.objects.visible_to(user)
+    rows = scope.filter(Q(code=query) | Q(plate_key=key, status__in=(Booking.Status.BOOKED,
+                                                                      *Booking.IN_WORKSHOP_STATUSES)))
+    rows = rows.select_related("service_type").order_by("-starts_at")[:5]
+    return [SearchHit(label=f"{b.plate_number} · {b.service_type.name}",
+                      url=reverse("service:booking_detail", args=[b.public_id]),
+                      hint=f"{b.get_status_display()} · {b.code}") for b in rows]
+
+
+@dataclass
+class WeekRow:
+    bay: Bay
+    days: list  # one list of bookings per day
+
+
+def week_calendar(branch, first_day: dt.date, days: int = 7) -> list[WeekRow]:
+    """Bays × days of one week, each cell the bay's live bookings that day: two queries (bays,
+    bookings), whatever the number of past visits (a range on the branch/start index)."""
+    zone = ZoneInfo(branch.time_zone)
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    end = start + dt.timedelta(days=days)
+    bays = list(Bay.objects.filter(branch=branch).order_by("kind", "name"))
+    rows = {bay.pk: WeekRow(bay, [[] for _ in range(days)]) for bay in bays}
+    bookings = (Booking.objects.live().filter(branch=branch, starts_at__gte=start, starts_at__lt=end)
+                .only("public_id", "bay_id", "starts_at", "ends_at", "plate_number", "status")
+                .order_by("starts_at"))
+    for booking in bookings:
+        row = rows.get(booking.bay_id)
+        if row is not None:
+            row.days[(booking.starts_at.astimezone(zone).date() - first_day).days].append(booking)
+    return list(rows.values())

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "service"
+
+urlpatterns = [
+    path("", views.today, name="today"),
+    path("branches/<uuid:branch_id>/week/", views.week, name="week"),
+    path("branches/<uuid:branch_id>/setup/", views.setup, name="setup"),
+    path("branches/<uuid:branch_id>/bays/add/", views.bay_add, name="bay_add"),
+    path("branches/<uuid:branch_id>/slot-length/", views.slot_length, name="slot_length"),
+    path("bays/<uuid:bay_id>/toggle/", views.bay_toggle, name="bay_toggle"),
+    path("customers/<uuid:customer_id>/book/", views.book, name="book"),
+    path("bookings/<uuid:booking_id>/", views.booking_detail, name="booking_detail"),
+    path("bookings/<uuid:booking_id>/status/", views.booking_status, name="booking_status"),
+    path("bookings/<uuid:booking_id>/lines/add/", views.job_line_add, name="job_line_add"),
+    path("bookings/<uuid:booking_id>/estimate/", views.estimate_request, name="estimate_request"),
+    path("bookings/<uuid:booking_id>/move/", views.booking_reschedule, name="booking_reschedule"),
+]
