@@ -273,6 +273,9 @@ SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21-8")
 # for reminders whose send time passed while the job did not run (birthdays are never sent late).
 # The tick's own schedule is a django-celery-beat entry in the database ("reminders-tick").
 REMINDER_CATCH_UP_DAYS = env.int("REMINDER_CATCH_UP_DAYS", default=3)
+# Complaint attachments: outside the web root, served only through the complaint's staff view.
+COMPLAINT_FILES_ROOT = env.path("COMPLAINT_FILES_ROOT", default=BASE_DIR / ".run" / "private" / "complaints")
+COMPLAINT_FILE_MAX_BYTES = env.int("COMPLAINT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 # Dispatch tasks started per send; with a thread-pool worker, requests in flight at once.
