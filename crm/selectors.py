@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.access import branch_scope
 from accounts.models import User
 
-from .models import Asset, Channel, Customer, Interaction
+from .models import Channel, Customer, Interaction
 from .phone import phone_query_digits
 
 MIN_SEARCH_LENGTH = 3
@@ -195,10 +195,6 @@ def customer_timeline(*, customer: Customer, page: int = 1) -> Page:
         .order_by("-occurred_at", "-id")
     )
     return page_of(qs, page, settings.TIMELINE_PAGE_SIZE)
-
-
-def customer_assets(*, customer: Customer) -> list[Asset]:
-    return list(customer.assets.all())
 
 
 def customer_duplicates(*, phones: list[str], email: str, exclude_pk: int | None = None):
