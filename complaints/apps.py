@@ -35,3 +35,4 @@ class ComplaintsConfig(AppConfig):
             permission="complaints.view_complaint", order=40,
         ))
         demo_steps.register(DemoStep(key="complaints", run=demo.run, order=60))
+        # === Segment criteria and conversions (issue 12) — insert above this line ===

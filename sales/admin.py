@@ -33,3 +33,9 @@ class OpportunityAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "stage", "branch", "owner"]
     raw_id_fields = ["customer", "lead", "owner", "branch"]
     show_full_result_count = False
+
+
+# === Activities, scoring and targets (issue 10) — insert above this line ===
+
+
+# === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===

@@ -32,3 +32,6 @@ class SalesConfig(AppConfig):
             permission="sales.view_lead",
         ))
         demo_steps.register(DemoStep(key="sales", run=demo.run, order=50))
+        # === Activities, scoring and targets (issue 10) — insert above this line ===
+        # === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===
+        # === Segment criteria and conversions (issue 12) — insert above this line ===

@@ -284,3 +284,9 @@ class StageChange(models.Model):
             models.Index(fields=["opportunity", "changed_at"], name="stagechange_opp_idx"),
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
         ]
+
+
+# === Activities, scoring and targets (issue 10) — insert above this line ===
+
+
+# === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===

@@ -9,3 +9,9 @@ from .services import leads_escalate
 def leads_escalate_task() -> int:
     """Every few minutes (beat, crm/settings.py): escalate leads nobody contacted in time."""
     return leads_escalate()
+
+
+# === Activities, scoring and targets (issue 10) — insert above this line ===
+
+
+# === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===

@@ -20,4 +20,6 @@ urlpatterns = [
     path("opportunities/<uuid:opportunity_id>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<uuid:opportunity_id>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("opportunities/<uuid:opportunity_id>/move/", views.opportunity_move, name="opportunity_move"),
+    # === Activities, scoring and targets (issue 10) — insert above this line ===
+    # === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===
 ]

@@ -36,3 +36,4 @@ class ServiceConfig(AppConfig):
         ))
         # After the branches' opening hours (50): bookings fall within them.
         demo_steps.register(DemoStep(key="service", run=demo.run, order=60))
+        # === Segment criteria and conversions (issue 12) — insert above this line ===
