@@ -307,12 +307,17 @@ def _last_contact_move(interactions: list[Interaction]) -> None:
     if not latest:
         return
     with connection.cursor() as cursor:
-        # GREATEST ignores NULL in PostgreSQL: a first touch sets it.
+        # GREATEST ignores NULL in PostgreSQL: a first touch sets it. The rows are locked in id
+        # order first (the CTE): two batches touching the same customers in different orders
+        # (two workers recording their accepted SMS) then wait for each other instead of
+        # deadlocking, which the UPDATE's own join order would risk.
         cursor.execute(
+            "WITH locked AS MATERIALIZED (SELECT id FROM crm_customer WHERE id = ANY(%s::bigint[]) "
+            "ORDER BY id FOR NO KEY UPDATE) "
             "UPDATE crm_customer c SET last_contact_at = GREATEST(c.last_contact_at, v.at), updated_at = now() "
-            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
-            "WHERE c.id = v.id AND c.last_contact_at IS DISTINCT FROM GREATEST(c.last_contact_at, v.at)",
-            [list(latest), list(latest.values())],
+            "FROM locked JOIN unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) ON v.id = locked.id "
+            "WHERE c.id = locked.id AND c.last_contact_at IS DISTINCT FROM GREATEST(c.last_contact_at, v.at)",
+            [list(latest), list(latest), list(latest.values())],
         )
 
 
