@@ -38,8 +38,14 @@ CROSS JOIN LATERAL (SELECT x.v, x.dep, x.d FROM (VALUES
     (3, 'delivery', 'shipment', 'Mobil yang dipesan belum juga dikirim.'),
     (4, 'branch_data', 'branch_mgmt', 'Data alamat di cabang berbeda dengan data pusat.')
 ) AS x(k, v, dep, d) WHERE x.k = (c.id / 40) % 5) cat
-WHERE c.id % {EVERY_NTH_CUSTOMER} = 0
 """
+_DEMO_WHERE = f"WHERE c.id % {EVERY_NTH_CUSTOMER} = 0"
+
+
+def insert_sql(where: str) -> str:
+    """The INSERT of one complaint per customer the ``where`` clause (over ``crm_customer c``)
+    picks: the demo's every 40th customer, or the benchmark's many more (complaints/bench.py)."""
+    return _SQL + where
 
 
 def run(context) -> None:
@@ -47,6 +53,6 @@ def run(context) -> None:
         context.say("complaints: already there, left as they are")
         return
     with connection.cursor() as cursor:
-        cursor.execute(_SQL)
+        cursor.execute(insert_sql(_DEMO_WHERE))
         made = cursor.rowcount
     context.say(f"complaints: {made} complaints")

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from accounts.models import User
+from crm.benchmarks.departments import FULL_SIZE, department_benchmarks
 from crm.benchmarks.http import GunicornServer
 from crm.benchmarks.inputs import InputSampler
 from crm.benchmarks.measure import run_case
@@ -27,7 +28,7 @@ from crm.benchmarks.pages import InProcessClient, admin_cases, page_cases
 from crm.management.commands.seed_demo import DEMO_PASSWORD
 from crm.models import Asset, Customer, Interaction
 
-GROUPS = ("pages", "search", "admin")
+GROUPS = ("pages", "search", "admin", "departments")
 
 
 class Command(BaseCommand):
@@ -59,6 +60,8 @@ class Command(BaseCommand):
         for size in sizes:
             if not opts["no_seed"]:
                 self._seed(size, opts["interactions_per_customer"])
+                if "departments" in groups:
+                    self._seed_departments(size)
             self._measure(size, groups, opts)
 
     def _seed(self, size: int, per_customer: int):
@@ -68,6 +71,13 @@ class Command(BaseCommand):
             for table in ("crm_customer", "crm_interaction", "crm_asset", "crm_customer_tags"):
                 cursor.execute(f"VACUUM ANALYZE {table}")
         self.stdout.write(f"(seed + vacuum: {time.monotonic() - start:.0f} s)")
+
+    def _seed_departments(self, size: int):
+        """Each department's tables at the sizes its issue names (crm/benchmarks/departments.py)."""
+        for module in department_benchmarks():
+            start = time.monotonic()
+            module.seed(fraction=size / FULL_SIZE, stdout=self.stdout)
+            self.stdout.write(f"({module.__name__}: {time.monotonic() - start:.0f} s)")
 
     def _measure(self, size: int, groups: set[str], opts):
         with connection.cursor() as cursor:
@@ -87,6 +97,9 @@ class Command(BaseCommand):
         if "admin" in groups:
             superuser = User.objects.get(email=opts["superuser"])
             cases += admin_cases(sampler, superuser, runs=max(opts["runs"] // 2, 10), inputs=opts["admin_inputs"])
+        if "departments" in groups:
+            for module in department_benchmarks():
+                cases += [c for c in module.cases(runs=opts["runs"]) if c.group == "departments"]
         cases = [c for c in cases if opts["match"] in c.name]
         by_user = {}
         for case in cases:
