@@ -379,7 +379,7 @@ REPORT_DAYS = 30
 
 
 def branch_activity_chart(branch: Branch, *, now: dt.datetime | None = None, days: int = REPORT_DAYS) -> Chart:
-    """Interactions with the branch's customers per day (in the branch's zone) over the last
+    """Interactions of the branch (its customers', at the time) per day (in the branch's zone) over the last
     ``days`` days, today included, by kind: one aggregate query. Kinds with no interaction
     in the period are left out; days without any are zeros."""
     zone = ZoneInfo(branch.time_zone)
@@ -388,7 +388,7 @@ def branch_activity_chart(branch: Branch, *, now: dt.datetime | None = None, day
     start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     counts = (
-        Interaction.objects.filter(customer__branch=branch, occurred_at__gte=start, occurred_at__lt=end)
+        Interaction.objects.filter(branch=branch, occurred_at__gte=start, occurred_at__lt=end)
         .annotate(day=TruncDate("occurred_at", tzinfo=zone))
         .values_list("day", "kind")
         .annotate(n=Count("id"))

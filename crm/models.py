@@ -263,6 +263,10 @@ class Interaction(TimeStampedModel):
         related_name="interactions",
     )
     occurred_at = models.DateTimeField(_("time"))
+    # The customer's branch when it happened (kept if the customer later moves): the branch's
+    # activity report reads one index range of it instead of every customer's timeline.
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", db_index=False)
     summary = models.TextField(_("summary"))
     # The record this touch came from (a quotation, a complaint, a message...), if any.
     source_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
@@ -283,6 +287,8 @@ class Interaction(TimeStampedModel):
             # The home page's "what I logged last".
             models.Index(fields=["staff", "-occurred_at", "-id"], name="interaction_staff_recent_idx"),
             models.Index(fields=["source_type", "source_id"], name="interaction_source_idx"),
+            # The branch activity report: a day range of one branch, counted by kind.
+            models.Index(fields=["branch", "occurred_at"], include=["kind"], name="interaction_branch_day_idx"),
         ]
 
     def __str__(self):

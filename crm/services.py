@@ -250,6 +250,7 @@ def _interaction(*, customer: Customer, kind: str, channel: str, direction: str,
                  source: models.Model | None = None) -> Interaction:
     interaction = Interaction(
         customer=customer,
+        branch_id=customer.branch_id,
         kind=kind,
         channel=channel,
         direction=direction,

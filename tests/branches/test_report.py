@@ -117,6 +117,21 @@ def test_days_are_the_branchs_own_days(branch_a, customer_a):
     assert chart.labels[0] == dt.date(2026, 10, 25) and len(chart.labels) == 30
 
 
+def test_a_customer_who_moves_takes_no_history_along(branch_a, branch_b, customer_a):
+    """The report counts what the branch did: touches logged while the customer was branch A's
+    stay in A's report after the customer moves to B; later ones count for B."""
+    forget_creation_notes()
+    today = local_today(branch_a)
+    log(customer_a, "call", at_local(branch_a, today, 9))
+    customer_a.branch = branch_b
+    customer_a.save()
+    log(customer_a, "visit", at_local(branch_a, today, 10))
+    by_day_a = {row.value: row.values for row in branch_activity_chart(branch_a).rows}
+    by_day_b = {row.value: row.values for row in branch_activity_chart(branch_b).rows}
+    assert branch_activity_chart(branch_a).series_names == ["Call"] and by_day_a[today.isoformat()] == (1,)
+    assert branch_activity_chart(branch_b).series_names == ["Visit"] and by_day_b[today.isoformat()] == (1,)
+
+
 def test_an_empty_period_says_so(client, manager_a, branch_a, customer_a):
     forget_creation_notes()
     client.force_login(manager_a)

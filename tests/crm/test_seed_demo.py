@@ -3,6 +3,7 @@ keep working as models gain columns, and a second run must change nothing."""
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from accounts.models import User
 from crm.models import Asset, Customer, Interaction
@@ -17,6 +18,8 @@ def test_it_loads_the_demo_data_and_a_second_run_keeps_it():
     assert User.objects.filter(email="pusat@relasi.test").exists()  # the head-office demo login
     # Rows loaded by COPY read back like rows written by the services.
     assert set(Interaction.objects.values_list("original_summary", flat=True)) == {""}
+    # ... each with its customer's branch, which the branch activity report counts by.
+    assert not Interaction.objects.exclude(branch_id=F("customer__branch_id")).exists()
     call_command("seed_demo", customers=60, verbosity=0)
     assert (Customer.objects.count(), Interaction.objects.count()) == (customers, interactions)
 

@@ -66,7 +66,7 @@ COLUMNS = {
     "crm_customer_tags": ["customer_id", "tag_id"],
     "crm_interaction": [
         "public_id", "customer_id", "kind", "channel", "direction", "department", "staff_id", "occurred_at",
-        "summary", "created_at", "updated_at",
+        "summary", "created_at", "updated_at", "branch_id",
     ],
 }
 
@@ -423,7 +423,7 @@ class ChunkBuilder:
                 last_touch, last_at = (day, sec), at
             out["crm_interaction"].append(
                 f"{self.uuid()}\t{cid}\t{kind}\t{channel}\t{direction}\t{dept}\t"
-                f"{staff_id if staff_id else chr(92) + 'N'}\t{at}\t{summary}\t{at}\t{at}\n")
+                f"{staff_id if staff_id else chr(92) + 'N'}\t{at}\t{summary}\t{at}\t{at}\t{branch['id']}\n")
         if last_at is not None:
             out["crm_customer"][customer_slot] = f"{customer_head}{last_at}\n"
 
