@@ -74,7 +74,7 @@ def seed(*, fraction: float, stdout) -> None:
         bookings(slots, Booking.Status.COLLECTED)
         stdout.write(f"service: {len(slots):,} past appointments added")
     # This week and the next: three slots in four taken, the rest free.
-    if not Booking.objects.filter(branch=branch, starts_at__date__gte=today).exists():
+    if not Booking.objects.filter(branch=branch, code__startswith="BX", starts_at__date__gte=today).exists():
         slots = [(bay, dt.datetime.combine(today + dt.timedelta(days=d), dt.time(8 + h), zone))
                  for d in range(14) for h in range(8) for bay in bays if rng.random() < 0.75]
         bookings(slots, Booking.Status.BOOKED)
