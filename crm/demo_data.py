@@ -72,7 +72,13 @@ COMPANY_WORDS_2 = """Jaya Makmur Abadi Sentosa Mandiri Utama Sejahtera Bersama N
 Rezeki Sukses Persada Lancar Agung Sakti Baru Armada""".split()
 COMPANY_TRADES = ["", "", "", "Logistik", "Transport", "Trans", "Rental", "Konstruksi", "Agro", "Niaga", "Distribusi",
                   "Teknik", "Ekspres", "Pangan", "Properti", "Tour & Travel"]
-COMPANY_CONTACT_ROLES = ["purchasing", "admin", "finance", "operasional", "info", "fleet"]
+COMPANY_CONTACT_ROLES = ["purchasing", "admin", "finance", "operasional", "info", "fleet"]  # email local parts
+# How a note names the company when nobody in particular is meant ({who}): "bagian pembelian PT ...".
+COMPANY_CONTACT_TEAMS = {"purchasing": "bagian pembelian", "admin": "bagian admin", "finance": "bagian keuangan",
+                         "operasional": "bagian operasional", "info": "kantor", "fleet": "pengelola armada"}
+# Job titles of a company's contact persons.
+CONTACT_PERSON_ROLES = ["Manajer Pembelian", "Koordinator Armada", "Manajer Keuangan", "Direktur",
+                        "Manajer Operasional", "Staf Admin"]
 
 EMAIL_DOMAINS = ["gmail.com"] * 6 + ["yahoo.co.id", "yahoo.com", "outlook.com", "hotmail.com", "ymail.com"]
 COMPANY_EMAIL_DOMAINS = ["gmail.com", "yahoo.co.id", "outlook.co.id"]
@@ -207,7 +213,7 @@ AREA_CODES = {
 MOBILE_PREFIXES = ["811", "812", "813", "821", "822", "823", "852", "853", "851", "857", "858", "856", "877",
                    "878", "817", "818", "819", "838", "831", "895", "896", "897", "898", "881", "882", "887"]
 
-TAGS = ["VIP", "Fleet", "Prospect", "Loyal", "Corporate"]
+TAGS = ["VIP", "Armada", "Prospek", "Pelanggan Setia", "Korporat"]
 
 # --- Vehicles --------------------------------------------------------------------------
 # (make, model, first model year, last model year or None, market weight, OTR price in
@@ -269,111 +275,115 @@ INSURERS = ["Asuransi Astra (Garda Oto)", "Sinar Mas", "ACA", "Adira Insurance",
             "Tugu Insurance"]
 TENORS = [12, 24, 36, 48, 60]
 
-# Campaigns; {make} and {year} are filled in.
+# Campaigns; {make} and {year} are filled in. They follow "SMS promo: " in a summary.
 CAMPAIGNS_OWNER = [
-    "Ramadan service package: free 23-point check and 15% off spare parts",
-    "free pre-mudik check-up before Lebaran",
-    "year-end service discount 20% for {make} owners",
-    "Independence Day promo: 17% off labour",
-    "oil change promo, free oil filter",
-    "body & paint 30% discount this month",
-    "extended warranty offer for {make} owners",
-    "free car wash and vacuum with every periodic service",
-    "tyre promo: buy 3 get 1 free",
+    "paket servis Ramadan, gratis cek 23 item dan diskon suku cadang 15%",
+    "gratis cek kendaraan sebelum mudik Lebaran",
+    "diskon servis akhir tahun 20% untuk pemilik {make}",
+    "diskon jasa servis 17% spesial HUT RI",
+    "ganti oli gratis filter oli",
+    "diskon body repair & cat 30% khusus bulan ini",
+    "penawaran perpanjangan garansi untuk pemilik {make}",
+    "gratis cuci mobil dan vakum interior setiap servis berkala",
+    "ban beli 3 gratis 1",
 ]
 CAMPAIGNS_PROSPECT = [
-    "trade-in bonus Rp 10 juta for your old car",
-    "0% interest for 2 years on selected models",
-    "invitation to the GIIAS {year} exhibition",
-    "weekend test-drive event at the branch",
-    "year-end sale: free 1-year insurance",
-    "low down payment from 15% this month",
+    "bonus tukar tambah Rp 10 juta untuk mobil lama Anda",
+    "bunga 0% selama 2 tahun untuk model tertentu",
+    "undangan pameran GIIAS {year}",
+    "event test drive akhir pekan di showroom cabang",
+    "gratis asuransi 1 tahun untuk pembelian akhir tahun",
+    "DP ringan mulai 15% khusus bulan ini",
 ]
 
 COMPETITORS = ["Toyota Avanza", "Mitsubishi Xpander", "Honda BR-V", "Suzuki Ertiga", "Hyundai Stargazer",
                "Daihatsu Xenia", "Wuling Almaz", "Honda HR-V"]
 
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 
 # --- Contact history -------------------------------------------------------------------
 # (weight, kind, channel, direction, department, summary, needs)
-# Placeholders: {who} "Pak Budi"/"Bu Siti"/"the purchasing team", {model} "Toyota Avanza",
-# {model2} another model, {plate}, {price}, {dp}, {finance}, {tenor}, {quote}, {date} a
-# day shortly after the touch, {due}, {km}, {amount}, {campaign}, {insurer}, {district},
-# {branch}, {competitor}, {tradein}, {vin}, {ticket}.
+# Summaries read like the notes the dealership's staff write (Bahasa Indonesia).
+# Placeholders: {who} "Pak Budi"/"Bu Siti"/"bagian pembelian PT ...", {model} "Toyota Avanza",
+# {model2} another model, {plate}, {price}, {dp}, {finance}, {tenor} (months), {quote}, {date}
+# "12 Des 2025", a day shortly after the touch, {due}, {km} "40.000", {amount}, {campaign},
+# {insurer}, {district}, {branch}, {competitor}, {tradein}, {vin}, {ticket}.
 # needs: "" none, "sms" SMS consent, "email" an email address, "email_consent" both.
 PROSPECT_TEMPLATES = [
-    (10, "call", "phone", "out", "sales", "Called {who} about the {model}; test drive booked for {date}.", ""),
+    (10, "call", "phone", "out", "sales", "Telepon {who} soal {model}; test drive dijadwalkan {date}.", ""),
     (8, "call", "phone", "in", "sales",
-     "{who} asked for the price list and this month's discount on the {model}.", ""),
+     "{who} minta daftar harga dan info diskon bulan ini untuk {model}.", ""),
     (6, "visit", "in_person", "in", "sales",
-     "Showroom visit with family to compare the {model} and the {model2}.", ""),
+     "Datang ke showroom bersama keluarga, membandingkan {model} dengan {model2}.", ""),
     (6, "visit", "in_person", "in", "sales",
-     "Test drive of the {model} around {district}; liked the cabin space, asked about fuel consumption.", ""),
-    (6, "quotation", "email", "out", "sales", "Quotation {quote} sent: {model}, OTR {price}.", "email"),
+     "Test drive {model} keliling {district}; suka kabinnya yang lega, tanya soal konsumsi BBM.", ""),
+    (6, "quotation", "email", "out", "sales", "Penawaran {quote} dikirim via email: {model}, harga OTR {price}.",
+     "email"),
     (5, "quotation", "email", "out", "sales",
-     "Credit simulation for the {model}: DP {dp}, {tenor} months via {finance}.", "email"),
+     "Simulasi kredit {model}: DP {dp}, tenor {tenor} bulan via {finance}.", "email"),
     (3, "quotation", "in_person", "out", "sales",
-     "Printed quotation {quote} handed over at the showroom: {model}, OTR {price}.", ""),
-    (4, "sms", "sms", "out", "sales", "Sent the {model} brochure and price list by SMS as requested.", "sms"),
+     "Penawaran tertulis {quote} diserahkan di showroom: {model}, harga OTR {price}.", ""),
+    (4, "sms", "sms", "out", "sales", "Brosur dan daftar harga {model} dikirim lewat SMS sesuai permintaan.", "sms"),
     (5, "call", "phone", "out", "sales",
-     "Follow-up call: {who} is still comparing the {model} with the {competitor}; call again next month.", ""),
+     "Follow up via telepon: {who} masih membandingkan {model} dengan {competitor}; hubungi lagi bulan depan.",
+     ""),
     (3, "note", "system", "internal", "sales",
-     "Lead qualified: budget around {price}, wants delivery before Lebaran.", ""),
-    (5, "web_form", "web", "in", "marketing", "Website enquiry: asked for a test drive of the {model}.", ""),
-    (3, "web_form", "web", "in", "marketing", "Downloaded the {model} brochure and asked for a call back.", ""),
-    (4, "campaign_message", "sms", "out", "marketing", "Campaign SMS: {campaign}.", "sms"),
+     "Prospek serius: budget maksimal {price}, ingin terima unit sebelum Lebaran.", ""),
+    (5, "web_form", "web", "in", "marketing", "Form website: minta jadwal test drive {model}.", ""),
+    (3, "web_form", "web", "in", "marketing", "Unduh brosur {model} di website dan minta ditelepon balik.", ""),
+    (4, "campaign_message", "sms", "out", "marketing", "SMS promo: {campaign}.", "sms"),
     (3, "email", "email", "out", "marketing",
-     "Newsletter: invitation to the {model} launch at {branch}.", "email_consent"),
-    (2, "call", "phone", "out", "branch_mgmt", "Branch manager called to offer a special price on the {model}.", ""),
+     "Newsletter: undangan peluncuran {model} di {branch}.", "email_consent"),
+    (2, "call", "phone", "out", "branch_mgmt", "Kepala cabang telepon, tawarkan harga khusus untuk {model}.", ""),
 ]
 
 PURCHASE_TEMPLATES = {
     "order": ("order", "in_person", "in", "sales",
-              "SPK signed for the {model}; down payment {dp} received, financing via {finance}."),
+              "SPK ditandatangani untuk {model}; DP {dp} diterima, kredit via {finance}."),
     "allocation": ("note", "system", "internal", "shipment",
-                   "Unit {model} (VIN {vin}) allocated from the distributor; delivery planned for {date}."),
+                   "Unit {model} (VIN {vin}) sudah dialokasikan dari distributor; rencana kirim {date}."),
     "pdi": ("note", "system", "internal", "qc",
-            "Pre-delivery inspection of the {model} passed; small paint scratch on the rear bumper polished."),
+            "PDI {model} lulus; baret halus di bumper belakang sudah dipoles."),
     "delivery": ("visit", "in_person", "out", "shipment",
-                 "{model} delivered to {who}; plate {plate} registered, STNK handed over."),
+                 "Serah terima {model} ke {who}; nopol {plate} sudah terbit, STNK diserahkan."),
 }
 
 OWNER_TEMPLATES = [
     (12, "service_visit", "in_person", "in", "service",
-     "{km} km periodic service for {plate}: engine oil, oil filter, brake check. Total {amount}.", ""),
-    (6, "call", "phone", "in", "service", "Service booking confirmed for {plate} on {date}, 09:00.", ""),
+     "Servis berkala {km} km untuk {plate}: ganti oli mesin, filter oli, cek rem. Total {amount}.", ""),
+    (6, "call", "phone", "in", "service", "Booking servis {plate} dikonfirmasi untuk {date}, pukul 09.00.", ""),
     (6, "call", "phone", "out", "service",
-     "Reminder call: {plate} is due for its {km} km service; customer will come on {date}.", ""),
-    (5, "sms", "sms", "out", "service", "SMS reminder: periodic service for {plate} is due on {due}.", "sms"),
-    (5, "sms", "sms", "out", "service", "SMS: your {model} ({plate}) is ready for pick-up; total {amount}.", "sms"),
+     "Telepon pengingat: {plate} sudah waktunya servis {km} km; konsumen akan datang {date}.", ""),
+    (5, "sms", "sms", "out", "service", "SMS pengingat: servis berkala {plate} jatuh tempo {due}.", "sms"),
+    (5, "sms", "sms", "out", "service", "SMS: {model} ({plate}) sudah selesai servis dan siap diambil; total {amount}.",
+     "sms"),
     (3, "service_visit", "in_person", "in", "service",
-     "Tyre rotation and wheel alignment for {plate}; front tyres should be replaced within 5,000 km.", ""),
-    (2, "service_visit", "in_person", "in", "service", "Battery replaced on {plate}; old battery tested weak.", ""),
+     "Rotasi ban dan spooring {plate}; ban depan sebaiknya diganti dalam 5.000 km lagi.", ""),
+    (2, "service_visit", "in_person", "in", "service", "Ganti aki {plate}; hasil tes aki lama sudah lemah.", ""),
     (2, "service_visit", "in_person", "in", "service",
-     "Body repair on {plate} after a minor accident; insurance claim via {insurer}.", ""),
+     "Perbaikan bodi {plate} setelah kecelakaan ringan; klaim ke {insurer}.", ""),
     (2, "complaint", "phone", "in", "service",
-     "Complaint {ticket}: AC on {plate} still not cold after the last service; re-check booked for {date}.", ""),
+     "Keluhan {ticket}: AC {plate} masih kurang dingin setelah servis terakhir; cek ulang dijadwalkan {date}.", ""),
     (1, "complaint", "in_person", "in", "service",
-     "Complaint {ticket}: waited four hours at the workshop for a routine service of {plate}.", ""),
+     "Keluhan {ticket}: konsumen menunggu 4 jam di bengkel untuk servis rutin {plate}.", ""),
     (1, "complaint", "email", "in", "qc",
-     "Complaint {ticket}: rattling noise from the dashboard of {plate}.", "email"),
+     "Keluhan {ticket}: ada bunyi berisik dari dasbor {plate}.", "email"),
     (2, "call", "phone", "out", "qc",
-     "Follow-up call after the repair on {plate}: customer satisfied, rated 9 of 10.", ""),
+     "Telepon follow up setelah perbaikan {plate}: konsumen puas, memberi nilai 9 dari 10.", ""),
     (1, "note", "system", "internal", "qc",
-     "Repeat-repair check on {plate}: brake noise fixed, road test passed.", ""),
-    (5, "campaign_message", "sms", "out", "marketing", "Campaign SMS: {campaign}.", "sms"),
-    (3, "email", "email", "out", "marketing", "Newsletter: accessories and extended warranty for the {model}.",
+     "Cek hasil perbaikan ulang {plate}: bunyi rem sudah hilang, tes jalan OK.", ""),
+    (5, "campaign_message", "sms", "out", "marketing", "SMS promo: {campaign}.", "sms"),
+    (3, "email", "email", "out", "marketing", "Newsletter: aksesori dan perpanjangan garansi untuk {model}.",
      "email_consent"),
     (2, "campaign_message", "email", "out", "head_office",
-     "Customer satisfaction survey sent after the last workshop visit of {plate}.", "email_consent"),
-    (2, "call", "phone", "out", "sales", "Offered to trade in the {model} ({plate}) for a new {model2}.", ""),
-    (1, "quotation", "email", "out", "sales", "Trade-in quotation {quote}: {model} ({plate}) valued at {tradein}.",
+     "Survei kepuasan konsumen dikirim setelah kunjungan terakhir {plate} ke bengkel.", "email_consent"),
+    (2, "call", "phone", "out", "sales", "Tawarkan tukar tambah {model} ({plate}) dengan {model2} baru.", ""),
+    (1, "quotation", "email", "out", "sales", "Penawaran tukar tambah {quote}: {model} ({plate}) ditaksir {tradein}.",
      "email"),
-    (1, "call", "phone", "in", "shipment", "Asked about the BPKB of {plate}; ready for pick-up at the branch.", ""),
+    (1, "call", "phone", "in", "shipment", "Konsumen tanya BPKB {plate}; sudah bisa diambil di cabang.", ""),
     (1, "call", "phone", "out", "branch_mgmt",
-     "Branch manager called to apologise for the service delay on {plate}; offered a free car wash.", ""),
+     "Kepala cabang telepon minta maaf atas keterlambatan servis {plate}; diberi gratis cuci mobil.", ""),
     (1, "note", "system", "internal", "branch_mgmt",
-     "Complaint about {plate} reviewed with the workshop and closed.", ""),
-    (2, "web_form", "web", "in", "service", "Online service booking for {plate} on {date}.", ""),
+     "Keluhan soal {plate} sudah ditinjau bersama bengkel dan ditutup.", ""),
+    (2, "web_form", "web", "in", "service", "Booking servis online untuk {plate} tanggal {date}.", ""),
 ]

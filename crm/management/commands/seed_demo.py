@@ -173,6 +173,11 @@ def _rupiah(amount: int) -> str:
     return "Rp " + f"{amount:,}".replace(",", ".")
 
 
+def _juta(amount: int) -> str:
+    """Rp 39,75 juta: a round amount as an Indonesian note writes it."""
+    return "Rp " + f"{amount / 1_000_000:.2f}".rstrip("0").rstrip(".").replace(".", ",") + " juta"
+
+
 def _ascii_lower(text: str) -> str:
     return re.sub(r"[^a-z]", "", text.lower())
 
@@ -254,7 +259,7 @@ class ChunkBuilder:
             trade = rng.choice(d.COMPANY_TRADES)
             name = f"{'PT' if r() < 0.7 else 'CV'} {words}{' ' + trade if trade else ''}"
             contact_role = rng.choice(d.COMPANY_CONTACT_ROLES)
-            who = f"the {contact_role} team of {name}"
+            who = f"{d.COMPANY_CONTACT_TEAMS[contact_role]} {name}"
         else:
             first, last, gender = self._person_name(rng, branch["name_style"])
             if last:
@@ -341,8 +346,7 @@ class ChunkBuilder:
             for slot in range(1 + (r() < 0.4)):
                 cf, cl, _g = self._person_name(rng, branch["name_style"])
                 person = f"{cf} {cl}".strip()
-                role = rng.choice(["Purchasing Manager", "Fleet Coordinator", "Finance Manager", "Director",
-                                   "Operations Manager", "Admin"])
+                role = rng.choice(d.CONTACT_PERSON_ROLES)
                 cp_email = ""
                 if r() < 0.7:
                     local = f"{_ascii_lower(cf.split()[-1])}.{_ascii_lower(cl or 'kontak')}{cid}{slot}"
@@ -355,16 +359,16 @@ class ChunkBuilder:
         tags = []
         if company:
             if r() < 0.6 or showcase:
-                tags.append("Corporate")
+                tags.append("Korporat")
             if n_vehicles == 2 and r() < 0.5:
-                tags.append("Fleet")
+                tags.append("Armada")
         elif n_vehicles == 0:
             if r() < (0.6 if showcase else 0.3):
-                tags.append("Prospect")
+                tags.append("Prospek")
         elif r() < (0.5 if showcase else (0.25 if n_vehicles == 2 else 0.04)):
-            tags.append("Loyal" if r() < 0.6 else "VIP")
+            tags.append("Pelanggan Setia" if r() < 0.6 else "VIP")
             if showcase and r() < 0.3:
-                tags.append("VIP" if tags[0] == "Loyal" else "Loyal")
+                tags.append("VIP" if tags[0] == "Pelanggan Setia" else "Pelanggan Setia")
         for tag in tags:
             out["crm_customer_tags"].append(f"{cid}\t{self.tags[tag]}\n")
 
@@ -463,7 +467,7 @@ class ChunkBuilder:
             elif f == "price":
                 values[f] = _rupiah(model_row[5] * 1_000_000 + rng.randrange(-8, 9) * 500_000)
             elif f == "dp":
-                values[f] = _rupiah(model_row[5] * rng.choice((15, 20, 25, 30)) * 10_000)
+                values[f] = _juta(model_row[5] * rng.choice((15, 20, 25, 30)) * 10_000)
             elif f == "finance":
                 values[f] = rng.choice(d.FINANCE_COMPANIES)
             elif f == "tenor":
@@ -478,7 +482,8 @@ class ChunkBuilder:
                 values[f] = self.human[day + rng.randint(5, 14) - self.base]
             elif f == "km":
                 km = (day - v["bought"]) * v["kmpd"] if v else 0
-                values[f] = f"{max(10_000, (km // 10_000 + 1) * 10_000):,}" if km >= 1_000 else "1,000"
+                km = max(10_000, (km // 10_000 + 1) * 10_000) if km >= 1_000 else 1_000
+                values[f] = f"{km:,}".replace(",", ".")  # 40.000
             elif f == "amount":
                 values[f] = _rupiah(rng.randrange(90, 700) * 5_000)
             elif f == "campaign":
@@ -491,7 +496,7 @@ class ChunkBuilder:
                 values[f] = c if c != values["model"] else "Honda BR-V"
             elif f == "tradein":
                 age = max(0, year - v["year"]) if v else 3
-                values[f] = _rupiah(int(model_row[5] * max(0.3, 0.85 - 0.07 * age)) * 1_000_000)
+                values[f] = _juta(int(model_row[5] * max(0.3, 0.85 - 0.07 * age)) * 1_000_000)
         return values
 
     @staticmethod
