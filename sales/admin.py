@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AssignmentRule, Lead, Opportunity, Stage
+from .models import Activity, AssignmentRule, Lead, Opportunity, SalesTarget, Stage
 
 
 @admin.register(Stage)
@@ -35,7 +35,105 @@ class OpportunityAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-# === Activities, scoring and targets (issue 10) — insert above this line ===
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["subject", "kind", "due_at", "assignee", "branch", "done_at", "reminded_at"]
+    list_filter = ["kind"]
+    list_select_related = ["assignee", "branch"]
+    raw_id_fields = ["branch", "assignee", "customer", "lead", "opportunity"]
+    show_full_result_count = False
 
 
-# === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===
+@admin.register(SalesTarget)
+class SalesTargetAdmin(admin.ModelAdmin):
+    list_display = ["rep", "month", "target_amount", "target_leads", "branch"]
+    list_select_related = ["rep", "branch"]
+    raw_id_fields = ["branch", "rep"]
+
+
+from .models import (BranchPrice, OrderEvent, Payment, PaymentDue, Product, Quotation, QuotationLine,  # noqa: E402
+                     SalesOrder, Shipment, TaxRate)
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    list_display = ["name", "tax_class", "rate", "valid_from", "note"]
+    list_filter = ["tax_class"]
+    ordering = ["tax_class", "-valid_from"]
+
+
+class BranchPriceInline(admin.TabularInline):
+    model = BranchPrice
+    extra = 0
+    raw_id_fields = ["branch"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "category", "unit_price", "warranty_months", "is_active"]
+    list_filter = ["category", "is_active"]
+    search_fields = ["=sku", "name"]
+    inlines = [BranchPriceInline]
+    show_full_result_count = False
+
+
+class QuotationLineInline(admin.TabularInline):
+    model = QuotationLine
+    extra = 0
+    raw_id_fields = ["product"]
+    readonly_fields = ["tax_rate", "gross", "discount", "net", "tax", "total"]
+
+
+@admin.register(Quotation)
+class QuotationAdmin(admin.ModelAdmin):
+    # Read mostly: totals are computed by sales.quotations, never typed in.
+    list_display = ["number", "revision", "customer", "status", "total", "quote_date", "valid_until", "branch"]
+    list_filter = ["status"]
+    list_select_related = ["customer", "branch"]
+    raw_id_fields = ["opportunity", "customer", "created_by", "vehicle", "branch"]
+    readonly_fields = ["number", "revision", "subtotal", "discount_total", "tax_total", "total"]
+    search_fields = ["=number"]
+    inlines = [QuotationLineInline]
+    show_full_result_count = False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    raw_id_fields = ["by"]
+    readonly_fields = ["from_status", "to_status", "at", "by", "note"]
+
+
+class PaymentDueInline(admin.TabularInline):
+    model = PaymentDue
+    extra = 0
+
+
+@admin.register(SalesOrder)
+class SalesOrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "customer", "status", "total", "branch", "owner", "status_changed_at"]
+    list_filter = ["status"]
+    list_select_related = ["customer", "branch", "owner"]
+    raw_id_fields = ["customer", "quotation", "owner", "branch"]
+    readonly_fields = ["number", "status", "status_changed_at"]
+    search_fields = ["=number", "=vin"]
+    inlines = [PaymentDueInline, OrderEventInline]
+    show_full_result_count = False
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["order", "amount", "paid_on", "method", "reference"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order", "due", "recorded_by"]
+    show_full_result_count = False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ["order", "method", "carrier", "tracking_number", "promised_date", "status", "delivered_at"]
+    list_filter = ["status", "method"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+    search_fields = ["=tracking_number"]
+    show_full_result_count = False

@@ -108,6 +108,12 @@ def seed(*, fraction: float, stdout) -> None:
     if closed_missing > 0:
         opportunities(closed_missing, closed=True)
         stdout.write(f"sales: {closed_missing:,} closed opportunities added")
+    from .demo import BENCH_ACTIVITIES, seed_activities_bench
+
+    seed_activities_bench(total=scaled(BENCH_ACTIVITIES, fraction), stdout=stdout)  # my agenda (issue 10)
+    from .orders import BENCH_ORDERS, bench_seed
+
+    bench_seed(total=scaled(BENCH_ORDERS, fraction), stdout=stdout)  # quotations, orders, shipments (issue 11)
     with connection.cursor() as cursor:
         for table in ("sales_lead", "sales_opportunity", "sales_stagechange"):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -138,4 +144,7 @@ def cases(*, runs: int) -> list[Case]:
     if agenda:
         out.append(Case("sales: my agenda (sales rep JKS)", REP, [(same, agenda)] * runs, TARGETS["agenda"],
                         group="departments"))
+    from .orders import bench_cases
+
+    out += bench_cases(runs=runs, users={"sales rep JKS": REP, "manager JKS": MANAGER, "head office": HEAD_OFFICE})
     return out

@@ -48,8 +48,10 @@ def lead_search(queryset, query: str):
     return queryset.filter(Q(name__icontains=query) | Q(company__icontains=query))
 
 
-def lead_list(queryset):
-    return queryset.select_related("owner", "branch", "customer").order_by("-id")
+def lead_list(queryset, *, sort: str = ""):
+    """Newest first, or the highest score first (``sort="score"``, on the score indexes)."""
+    order = ("-score", "-id") if sort == "score" else ("-id",)
+    return queryset.select_related("owner", "branch", "customer").order_by(*order)
 
 
 @dataclass

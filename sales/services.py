@@ -16,6 +16,7 @@ from accounts.services import notification_send
 from crm import services as crm_services
 from crm.models import Customer, Interaction
 
+from . import activity_services
 from .models import AssignmentRule, Lead, LeadEvent, Opportunity, Stage, StageChange
 
 LEAD_ASSIGNED = "sales.lead_assigned"
@@ -46,7 +47,9 @@ def lead_create(*, by: User | None, branch, source: str, name: str, customer: Cu
     (``lead_assign``) in this same transaction."""
     if fields.get("email"):
         fields["email"] = fields["email"].strip().lower()
-    lead = Lead.objects.create(branch=branch, source=source, name=name, customer=customer, **fields)
+    lead = Lead(branch=branch, source=source, name=name, customer=customer, **fields)
+    lead.score = activity_services.lead_score(lead, recent_activity=False)  # new: no activity yet
+    lead.save(force_insert=True)
     source_label = Lead.Source(source).label
     summary = _("Lead created (%(source)s)") % {"source": source_label}
     if lead.model_of_interest:
@@ -217,6 +220,8 @@ def lead_convert(*, lead: Lead, by: User | None, customer: Customer | None = Non
     lead.status = Lead.Status.CONVERTED
     lead.converted_at = now
     lead.save(update_fields=["customer", "status", "converted_at"])
+    # The lead's activities now belong to the customer too (their 360 page, their timeline).
+    lead.activities.filter(customer__isnull=True).update(customer=customer)
     opportunity = Opportunity.objects.create(
         customer=customer, lead=lead, branch=lead.branch, owner=lead.owner or by, stage=stage,
         title=title or lead.model_of_interest or lead.name, amount=amount if amount is not None else (lead.budget or 0),

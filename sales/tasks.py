@@ -11,7 +11,33 @@ def leads_escalate_task() -> int:
     return leads_escalate()
 
 
-# === Activities, scoring and targets (issue 10) — insert above this line ===
+@shared_task
+def activity_reminders_send_task() -> int:
+    """Every minute (beat, crm/settings.py): remind assignees of activities about to be due."""
+    from .activity_services import activity_reminders_send
+
+    return activity_reminders_send()
 
 
-# === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===
+@shared_task
+def leads_score_age_task() -> int:
+    """Nightly (beat, crm/settings.py): scores of leads whose last contact left the window."""
+    from .activity_services import leads_score_age
+
+    return leads_score_age()
+
+
+@shared_task
+def quotations_expire_task() -> int:
+    """Daily (beat): open quotations past their validity become expired, once each."""
+    from .quotations import quotations_expire
+
+    return quotations_expire()
+
+
+@shared_task
+def shipments_notify_late_task() -> int:
+    """Hourly (beat): shipments past their promised date notify staff, once each."""
+    from .orders import shipments_notify_late
+
+    return shipments_notify_late()

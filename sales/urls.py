@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import activity_views, order_views, views
 
 app_name = "sales"
 
@@ -20,6 +20,39 @@ urlpatterns = [
     path("opportunities/<uuid:opportunity_id>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<uuid:opportunity_id>/edit/", views.opportunity_edit, name="opportunity_edit"),
     path("opportunities/<uuid:opportunity_id>/move/", views.opportunity_move, name="opportunity_move"),
-    # === Activities, scoring and targets (issue 10) — insert above this line ===
-    # === Catalogue, quotations, orders, payments, shipments (issue 11) — insert above this line ===
+    path("agenda/", activity_views.agenda, name="agenda"),
+    path("leads/<uuid:lead_id>/activities/new/", activity_views.activity_create_for_lead,
+         name="activity_create_for_lead"),
+    path("opportunities/<uuid:opportunity_id>/activities/new/", activity_views.activity_create_for_opportunity,
+         name="activity_create_for_opportunity"),
+    path("customers/<uuid:customer_id>/activities/new/", activity_views.activity_create_for_customer,
+         name="activity_create_for_customer"),
+    path("activities/<uuid:activity_id>/", activity_views.activity_detail, name="activity_detail"),
+    path("activities/<uuid:activity_id>/edit/", activity_views.activity_edit, name="activity_edit"),
+    path("activities/<uuid:activity_id>/complete/", activity_views.activity_complete, name="activity_complete"),
+    path("performance/", activity_views.performance, name="performance"),
+    path("performance/csv/", activity_views.performance_csv, name="performance_csv"),
+    path("performance/targets/", activity_views.targets, name="targets"),
+    path("catalogue/", order_views.product_list, name="product_list"),
+    path("quotations/", order_views.quotation_list, name="quotation_list"),
+    path("opportunities/<uuid:opportunity_id>/quotations/new/", order_views.quotation_create,
+         name="quotation_create"),
+    path("quotations/<uuid:quotation_id>/", order_views.quotation_detail, name="quotation_detail"),
+    path("quotations/<uuid:quotation_id>/edit/", order_views.quotation_edit, name="quotation_edit"),
+    path("quotations/<uuid:quotation_id>/pdf/", order_views.quotation_pdf, name="quotation_pdf"),
+    path("quotations/<uuid:quotation_id>/sent/", order_views.quotation_send, name="quotation_send"),
+    path("quotations/<uuid:quotation_id>/revise/", order_views.quotation_revise, name="quotation_revise"),
+    path("quotations/<uuid:quotation_id>/accept/", order_views.quotation_accept, name="quotation_accept"),
+    path("quotations/<uuid:quotation_id>/reject/", order_views.quotation_reject, name="quotation_reject"),
+    path("orders/", order_views.order_list, name="order_list"),
+    path("orders/<uuid:sales_order_id>/", order_views.order_detail, name="order_detail"),
+    path("orders/<uuid:sales_order_id>/status/", order_views.order_advance, name="order_advance"),
+    path("orders/<uuid:sales_order_id>/cancel/", order_views.order_cancel, name="order_cancel"),
+    path("orders/<uuid:sales_order_id>/payments-due/", order_views.order_payment_due_add, name="order_payment_due_add"),
+    path("orders/<uuid:sales_order_id>/payments/", order_views.order_payment_record, name="order_payment_record"),
+    path("orders/<uuid:sales_order_id>/shipment/", order_views.order_shipment_create, name="order_shipment_create"),
+    path("shipments/", order_views.shipment_queue, name="shipment_queue"),
+    path("shipments/<uuid:shipment_id>/ship/", order_views.shipment_ship, name="shipment_ship"),
+    path("shipments/<uuid:shipment_id>/deliver/", order_views.shipment_deliver, name="shipment_deliver"),
+    path("shipments/<uuid:shipment_id>/proof/", order_views.shipment_proof, name="shipment_proof"),
 ]

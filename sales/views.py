@@ -12,7 +12,7 @@ from accounts.models import Branch, Department, User
 from crm.charts import chart_csv_response
 from crm.selectors import page_of, parse_page
 
-from . import imports, selectors, services
+from . import activity_selectors, activity_services, imports, selectors, services
 from .filters import LeadFilter, OpportunityFilter
 from .forms import (AssignmentRuleForm, LeadConvertForm, LeadForm, LeadImportForm, LeadReassignForm, LeadStatusForm,
                     OpportunityForm, OpportunityMoveForm)
@@ -48,11 +48,13 @@ def lead_list(request):
     else:
         qs = filterset.qs if filterset.is_bound else filterset.queryset
     qs = selectors.lead_search(qs, query)
-    page = page_of(selectors.lead_list(qs), parse_page(request.GET.get("page")), LEAD_PAGE_SIZE)
+    sort = "score" if request.GET.get("sort") == "score" else ""
+    page = page_of(selectors.lead_list(qs, sort=sort), parse_page(request.GET.get("page")), LEAD_PAGE_SIZE)
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "sales/lead_list.html", {
-        "filter": filterset, "page": page, "query": query, "querystring": params.urlencode()})
+        "filter": filterset, "page": page, "query": query, "querystring": params.urlencode(), "sort": sort,
+        "sort_querystring": _without(request.GET, "page", "sort")})
 
 
 def _lead_branch(request):
@@ -106,6 +108,8 @@ def lead_detail(request, lead_id):
         "lead": lead,
         "events": selectors.lead_events(lead),
         "opportunities": selectors.lead_opportunities(lead),
+        "activities": activity_selectors.record_activities(lead=lead),
+        "score_parts": activity_services.lead_score_parts(lead),
         "status_form": LeadStatusForm(),
         "statuses": [s for s in services._NEXT.get(lead.status, ())],
         "can_change": request.user.has_perm("sales.change_lead"),
@@ -272,6 +276,7 @@ def opportunity_detail(request, opportunity_id):
     opp = opportunity_get_for_user(request.user, opportunity_id)
     return render(request, "sales/opportunity_detail.html", {
         "opp": opp, "history": selectors.opportunity_history(opp),
+        "activities": activity_selectors.record_activities(opportunity=opp),
         "stages": list(Stage.objects.filter(is_active=True)),
         "can_change": request.user.has_perm("sales.change_opportunity")})
 

@@ -52,6 +52,11 @@ fi
 
 export PATH="$ROOT/.venv/bin:$PATH"
 export DJANGO_SETTINGS_MODULE=crm.settings
+
+# WeasyPrint (quotation PDFs) loads Pango through its C library at import time.
+if ! .venv/bin/python -c "import weasyprint" >/dev/null 2>&1; then
+    _boot_apt libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+fi
 export PYTHONUNBUFFERED=1
 
 # Translations: Django loads locale/<lang>/LC_MESSAGES/django.mo, built from the .po next to

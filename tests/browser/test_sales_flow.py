@@ -37,6 +37,7 @@ def test_a_web_lead_becomes_a_won_opportunity(page, live_server, sales_a, branch
     log_in(page, live_server, sales_a, password)
     page.goto(f"{live_server.url}/")
     assert page.locator(f"a[href='{lead.get_absolute_url()}']").first.is_visible()
+    page.click("#nav-menu-sales")
     page.click("#nav-sales")
     page.wait_for_selector("#lead-table")
     shot(page, "sales-lead-list")

@@ -49,3 +49,10 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     def history(obj, create, extracted, **kwargs):
         if create:
             StageChange.objects.create(opportunity=obj, from_stage=None, to_stage=obj.stage, changed_at=obj.created_at)
+
+
+# Issue 10 part 2's factories, found here by name (tests/accounts/test_branch_scoping.py).
+from tests.sales.factories_agenda import ActivityFactory, SalesTargetFactory  # noqa: E402,F401
+
+# Issue 11's factories, found here by name (tests/accounts/test_branch_scoping.py).
+from tests.sales.factories_orders import *  # noqa: E402,F401,F403

@@ -380,11 +380,12 @@ def test_the_lead_and_opportunity_pages_cost_the_same(client, sales_a, branch_a,
         services.opportunity_move(opportunity=opp, stage=Stage.objects.all()[i % 4], by=sales_a)
     client.force_login(sales_a)
     # session, user, perms ×2, the lead (+branch, owner, customer), its events, its opportunities,
-    # the branch's sales staff (the owner may hand it over)
-    with django_assert_num_queries(8):
+    # its activities, "contacted recently" for its score, the branch's sales staff (the owner may
+    # hand it over)
+    with django_assert_num_queries(10):
         assert client.get(lead.get_absolute_url()).status_code == 200
-    # session, user, perms ×2, the opportunity (+joins), stage history, stages
-    with django_assert_num_queries(7):
+    # session, user, perms ×2, the opportunity (+joins), stage history, its activities, stages
+    with django_assert_num_queries(8):
         assert client.get(opp.get_absolute_url()).status_code == 200
 
 
