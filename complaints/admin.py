@@ -21,10 +21,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Complaint)
 class ComplaintAdmin(admin.ModelAdmin):
-    list_display = ("code", "customer", "category", "priority", "status", "department", "assignee", "created_at")
+    list_display = ("code", "customer", "branch", "category", "priority", "status", "department", "assignee",
+                    "created_at")
     list_filter = ("status", "category", "department", "priority")
-    list_select_related = ("customer", "assignee")
-    raw_id_fields = ("customer", "asset", "assignee", "created_by", "escalated_to")
+    list_select_related = ("customer", "branch", "assignee")
+    raw_id_fields = ("customer", "branch", "asset", "assignee", "created_by", "escalated_to")
     readonly_fields = ("code",)
     search_fields = ("=code",)
     show_full_result_count = False

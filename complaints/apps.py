@@ -35,4 +35,16 @@ class ComplaintsConfig(AppConfig):
             permission="complaints.view_complaint", order=40,
         ))
         demo_steps.register(DemoStep(key="complaints", run=demo.run, order=60))
-        # === Segment criteria and conversions (issue 12) — insert above this line ===
+
+        from crm.registry import NavLink, nav_links
+
+        menu = {"menu": "complaints", "menu_label": _("Complaints")}
+        nav_links.register(NavLink("complaints", _("Complaint queue"), "complaints:queue", order=60,
+                                   permission="complaints.view_complaint", **menu))
+        nav_links.register(NavLink("complaint-reports", _("Reports"), "complaints:reports", order=61,
+                                   permission="complaints.view_complaint", **menu))
+        nav_links.register(NavLink("qc", _("QC defects"), "complaints:qc_report", order=62,
+                                   permission="complaints.view_complaint", **menu))
+        from . import segments as _segments
+
+        _segments.register()  # segment criteria and campaign conversions (marketing)

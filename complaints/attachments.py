@@ -14,9 +14,12 @@ from django.utils.translation import gettext as _
 # Default 5 MB; COMPLAINT_FILE_MAX_BYTES in the settings overrides it.
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 # Content type -> (the file's first bytes, the name endings that go with it).
-KINDS = {
+IMAGE_KINDS = {
     "image/jpeg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
     "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
+}
+KINDS = {
+    **IMAGE_KINDS,
     "application/pdf": (b"%PDF-", (".pdf",)),
 }
 
@@ -26,12 +29,17 @@ def files_root() -> Path:
 
 
 class PrivateStorage(FileSystemStorage):
-    """Files under COMPLAINT_FILES_ROOT, read from the settings at each use (not frozen when
-    the model class is built), with no URL: they are read back only by the download view."""
+    """Files under COMPLAINT_FILES_ROOT (or the root ``root`` returns), read from the settings
+    at each use (not frozen when the model class is built), with no URL: they are read back
+    only by a download view that checks who asks (the service app keeps check-in photos so)."""
+
+    def __init__(self, *args, root=None, **kwargs):
+        self._root = root or files_root
+        super().__init__(*args, **kwargs)
 
     @property
     def base_location(self):
-        return str(files_root())
+        return str(self._root())
 
     @property
     def location(self):
@@ -50,12 +58,14 @@ def max_bytes() -> int:
     return int(getattr(settings, "COMPLAINT_FILE_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def sniff(upload) -> str:
+def sniff(upload, *, kinds: dict | None = None, limit: int | None = None) -> str:
     """The content type of ``upload`` if it is one we take, else ValidationError (said plainly).
 
     The first bytes decide; the name's ending must agree, so a script named photo.jpg, or
-    a JPEG named report.pdf, is refused."""
-    limit = max_bytes()
+    a JPEG named report.pdf, is refused. ``kinds`` narrows what is taken (IMAGE_KINDS:
+    photos only) and ``limit`` sets another size limit in bytes."""
+    kinds = KINDS if kinds is None else kinds
+    limit = max_bytes() if limit is None else limit
     if upload.size > limit:
         raise ValidationError(_("The file is too big (%(size)s MB); at most %(max)s MB.")
                               % {"size": round(upload.size / 1048576, 1), "max": round(limit / 1048576, 1)})
@@ -65,10 +75,16 @@ def sniff(upload) -> str:
     head = upload.read(16)
     upload.seek(0)
     ending = os.path.splitext(upload.name or "")[1].lower()
-    for content_type, (magic, endings) in KINDS.items():
+    images_only = "application/pdf" not in kinds
+    for content_type, (magic, endings) in kinds.items():
         if head.startswith(magic):
             if ending not in endings:
+                if images_only:
+                    raise ValidationError(_("The file's name does not match its content. Send photos (JPEG, PNG) "
+                                            "only."))
                 raise ValidationError(_("The file's name does not match its content. Send photos (JPEG, PNG) "
                                         "or PDF documents only."))
             return content_type
+    if images_only:
+        raise ValidationError(_("Only photos (JPEG, PNG) can be attached."))
     raise ValidationError(_("Only photos (JPEG, PNG) and PDF documents can be attached."))

@@ -19,9 +19,9 @@ EVERY_NTH_CUSTOMER = 40
 
 _SQL = f"""
 INSERT INTO complaints_complaint (
-    public_id, code, customer_id, reference, channel, category, priority, description, status, department,
+    public_id, code, customer_id, branch_id, reference, channel, category, priority, description, status, department,
     created_at, updated_at, first_response_due, resolution_due, first_response_at, resolved_at)
-SELECT gen_random_uuid(), {PUBLIC_CODE_SQL}, c.id, '', ch.v, cat.v, pr.v, cat.d, st.v, cat.dep,
+SELECT gen_random_uuid(), {PUBLIC_CODE_SQL}, c.id, c.branch_id, '', ch.v, cat.v, pr.v, cat.d, st.v, cat.dep,
        t.at, now(), t.at + interval '4 hours', t.at + interval '4 days',
        CASE WHEN st.v <> 'new' THEN t.at + interval '2 hours' END,
        CASE WHEN st.v IN ('resolved', 'closed') THEN t.at + interval '3 days' END

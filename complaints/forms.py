@@ -79,6 +79,13 @@ class HelpdeskComplaintForm(ComplaintForm):
         return phone
 
 
+class FromMessageForm(forms.Form):
+    """Mark an inbound SMS as a complaint: what kind (the routing rules decide where it goes)."""
+
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Complaint.Status.choices)
 

@@ -100,3 +100,25 @@ def defects_chart(user, *, now: dt.datetime | None = None) -> Chart:
     return Chart(title=_("Production defect complaints per month"), labels=months,
                  series=[(_("Complaints"), [by_month.get(m, 0) for m in months])], kind="bar",
                  unit=_("complaints"), label_header=_("Month"), date_format="M Y", dom_id="chart-defects")
+
+
+def group_exists(user, *, component: str, model: str, batch: str, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return _defects(user, now).filter(defect_component=component, defect_model=model, defect_batch=batch).exists()
+
+
+def recall_customers(user, *, component: str, model: str, batch: str, now: dt.datetime | None = None):
+    """The customers a recall of this defect group would reach: those (the user may see) who
+    own a vehicle of the group's model, of the model years its complaints name (every year
+    when none is known). Vehicles carry no production batch, so the batch narrows the years
+    through the complaints, not the vehicles."""
+    from crm.models import Customer
+    from crm.selectors import customers_visible_to
+
+    now = now or timezone.now()
+    years = set(_defects(user, now).filter(defect_component=component, defect_model=model, defect_batch=batch)
+                .exclude(defect_model_year__isnull=True).values_list("defect_model_year", flat=True).distinct())
+    vehicles = Q(assets__model__iexact=model)
+    if years:
+        vehicles &= Q(assets__year__in=sorted(years))
+    return customers_visible_to(user).filter(pk__in=Customer.objects.filter(vehicles).values("pk"))

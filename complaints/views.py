@@ -12,7 +12,8 @@ from accounts.access import customer_get_for_user, staff_view
 from crm.charts import chart_csv_response
 
 from . import selectors, services
-from .forms import AttachmentForm, ComplaintForm, EscalateForm, HelpdeskComplaintForm, NoteForm, RerouteForm, StatusForm
+from .forms import (AttachmentForm, ComplaintForm, EscalateForm, FromMessageForm, HelpdeskComplaintForm, NoteForm,
+                    RerouteForm, StatusForm)
 from .models import Complaint
 
 SCOPES = [("mine", gettext_lazy("Mine")), ("department", gettext_lazy("My department")),
@@ -73,6 +74,35 @@ def customer_complaint_create(request, customer_id):
         if response:
             return response
     return render(request, "complaints/complaint_form.html", {"form": form, "customer": customer})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("complaints.add_complaint")
+def complaint_from_message(request, interaction_id):
+    """"Mark as complaint" on an inbound SMS of the customer's timeline: the message, the
+    category to route it by, then the complaint."""
+    interaction = selectors.interaction_get_for_user(request.user, interaction_id)
+    if not selectors.is_inbound_sms(interaction):
+        # A call, a note, an SMS we sent: nothing to mark (said, not a 500 nor a guess).
+        return render(request, "complaints/complaint_from_message.html", {
+            "interaction": interaction, "customer": interaction.customer, "form": None,
+        }, status=400 if request.method == "POST" else 200)
+    existing = selectors.complaint_for_message(interaction)
+    if existing is not None:
+        messages.info(request, _("This message is already complaint %(code)s.") % {"code": existing.code})
+        return redirect(existing)
+    form = FromMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        complaint, created = services.complaint_from_message(
+            interaction=interaction, category=form.cleaned_data["category"],
+            priority=form.cleaned_data["priority"], by=request.user)
+        if created:
+            messages.success(request, _("Complaint %(code)s taken from the SMS and routed to %(department)s.") % {
+                "code": complaint.code, "department": complaint.get_department_display()})
+        return redirect(complaint)
+    return render(request, "complaints/complaint_from_message.html", {
+        "interaction": interaction, "customer": interaction.customer, "form": form,
+    }, status=400 if request.method == "POST" else 200)
 
 
 def _detail(request, complaint, *, status=200, **forms):
@@ -214,7 +244,17 @@ def qc_report(request):
 
     return render(request, "complaints/qc_report.html", {
         "groups": qc.defect_groups(request.user), "chart": qc.defects_chart(request.user),
-        "alpha": qc.ALPHA, "window": qc.WINDOW_DAYS, "min_recent": qc.MIN_RECENT})
+        "alpha": qc.ALPHA, "window": qc.WINDOW_DAYS, "min_recent": qc.MIN_RECENT,
+        "can_recall": request.user.has_perm("complaints.make_recall_segment") and _segments_available()})
+
+
+def _segments_available() -> bool:
+    """The recall button needs marketing's static segments (issue 12)."""
+    try:
+        from marketing.segments import segment_static_create  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @require_GET
@@ -223,3 +263,54 @@ def qc_report_csv(request):
     from . import qc
 
     return chart_csv_response(qc.defects_chart(request.user), "production-defects-per-month")
+
+
+def _weeks(request) -> int:
+    from .reports import DEFAULT_WEEKS, MAX_WEEKS
+
+    try:
+        return min(max(int(request.GET.get("weeks", DEFAULT_WEEKS)), 1), MAX_WEEKS)
+    except ValueError:
+        return DEFAULT_WEEKS
+
+
+@require_GET
+@staff_view("complaints.view_complaint")
+def reports(request):
+    """Complaints per week by category, department and branch, and the SLA met, with CSVs."""
+    from . import reports as complaint_reports
+
+    from django.urls import reverse
+
+    weeks = _weeks(request)
+    charts = [(chart, f"{reverse('complaints:report_csv', args=[key])}?weeks={weeks}")
+              for key, chart in complaint_reports.report(request.user, weeks=weeks).items()]
+    return render(request, "complaints/reports.html", {"charts": charts, "weeks": weeks,
+                                                       "week_choices": (4, 12, 26, 52)})
+
+
+@require_GET
+@staff_view("complaints.view_complaint")
+def report_csv(request, chart):
+    from . import reports as complaint_reports
+
+    if chart not in complaint_reports.CHARTS:
+        raise Http404
+    return chart_csv_response(complaint_reports.chart(request.user, chart, weeks=_weeks(request)),
+                              f"complaints-{chart}")
+
+
+@require_POST
+@staff_view("complaints.make_recall_segment")
+def qc_recall_segment(request):
+    """From a defect group of the QC page: a static segment of the owners of that model (and
+    years), for a recall or service campaign."""
+    data = {k: request.POST.get(k, "").strip() for k in ("component", "model", "batch")}
+    try:
+        segment = services.qc_recall_segment(user=request.user, **data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Segment “%(name)s” made with %(count)s customers; a campaign can use it now.")
+                         % {"name": segment.name, "count": segment.members.count()})
+    return redirect("complaints:qc_report")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Bay, Booking, BookingEvent, JobLine, ServiceType, Workshop
+from .models import Bay, Booking, BookingEvent, BookingPhoto, JobLine, ServiceType, Technician, Workshop
 
 
 @admin.register(Workshop)
@@ -14,6 +14,15 @@ class BayAdmin(admin.ModelAdmin):
     list_display = ["name", "branch", "kind", "is_active"]
     list_filter = ["kind", "is_active", "branch"]
     list_select_related = ["branch"]
+    search_fields = ["name"]
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ["name", "branch", "is_active"]
+    list_filter = ["is_active", "branch"]
+    list_select_related = ["branch"]
+    raw_id_fields = ["user"]
     search_fields = ["name"]
 
 
@@ -41,6 +50,15 @@ class JobLineInline(admin.TabularInline):
     can_delete = False
 
 
+class BookingPhotoInline(admin.TabularInline):
+    # The file itself is served only by service.views.photo_download (who may see the booking).
+    model = BookingPhoto
+    extra = 0
+    fields = ["original_name", "content_type", "size", "uploaded_by", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     # Bookings are made and moved through service.services (the capacity check, the timeline,
@@ -51,7 +69,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["=code", "=plate_key"]
     raw_id_fields = ["customer", "asset", "advisor"]
     show_full_result_count = False
-    inlines = [JobLineInline, BookingEventInline]
+    inlines = [JobLineInline, BookingEventInline, BookingPhotoInline]
 
     def has_add_permission(self, request):
         return False

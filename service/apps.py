@@ -36,4 +36,12 @@ class ServiceConfig(AppConfig):
         ))
         # After the branches' opening hours (50): bookings fall within them.
         demo_steps.register(DemoStep(key="service", run=demo.run, order=60))
-        # === Segment criteria and conversions (issue 12) — insert above this line ===
+
+        from crm.registry import NavLink, nav_links
+
+        nav_links.register(NavLink("workshop", _("Workshop"), "service:today", menu="service",
+                                   menu_label=_("Workshop"), order=50, permission="service.view_booking",
+                                   needs_branch=True))
+        from . import segments as _segments
+
+        _segments.register()  # segment criteria and campaign conversions (marketing)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from crm.models import Asset
 
 from . import selectors, services
-from .models import Bay, BayKind, Booking, ServiceType
+from .models import Bay, BayKind, Booking, ServiceType, Technician
 
 SERVICE_TYPES = [
     # name, kind, minutes, bay kind, interval km, interval months
@@ -26,10 +26,17 @@ SERVICE_TYPES = [
 ]
 BAYS = [("Stall 1", BayKind.QUICK), ("Stall 2", BayKind.GENERAL), ("Booth cat", BayKind.BODY_PAINT)]
 BOOKINGS_PER_BRANCH = 12
+# name, bay kinds, kinds of work, working days (0 = Monday)
+TECHNICIANS = [
+    ("Agus", [BayKind.QUICK, BayKind.GENERAL], [ServiceType.Kind.PERIODIC, ServiceType.Kind.REPAIR,
+                                                 ServiceType.Kind.WARRANTY, ServiceType.Kind.RECALL], [0, 1, 2, 3, 4]),
+    ("Bambang", [BayKind.QUICK], [ServiceType.Kind.PERIODIC], [1, 2, 3, 4, 5]),
+    ("Cahyo", [BayKind.BODY_PAINT], [ServiceType.Kind.BODY_PAINT], [0, 1, 2, 3, 4, 5]),
+]
 
 
 def seed(*, branches, stdout=None) -> dict:
-    made = {"service_types": 0, "bays": 0, "bookings": 0}
+    made = {"service_types": 0, "bays": 0, "bookings": 0, "technicians": 0}
     types = []
     for name, kind, minutes, bay_kind, km, months in SERVICE_TYPES:
         service_type, created = ServiceType.objects.get_or_create(name=name, defaults={
@@ -42,6 +49,11 @@ def seed(*, branches, stdout=None) -> dict:
     Bay.objects.bulk_create([Bay(branch=b, name=name, kind=kind) for b in workshops if b.pk not in with_bays
                              for name, kind in BAYS])
     made["bays"] = sum(len(BAYS) for b in workshops if b.pk not in with_bays)
+    with_technicians = set(Technician.objects.filter(branch__in=workshops).values_list("branch_id", flat=True))
+    new_technicians = [Technician(branch=b, name=name, bay_kinds=bays, service_kinds=kinds, working_days=days)
+                       for b in workshops if b.pk not in with_technicians for name, bays, kinds, days in TECHNICIANS]
+    Technician.objects.bulk_create(new_technicians)
+    made["technicians"] = len(new_technicians)
     with_bookings = set(Booking.objects.filter(branch__in=workshops).values_list("branch_id", flat=True))
     quick = types[0]
     for branch in workshops:
@@ -59,7 +71,7 @@ def seed(*, branches, stdout=None) -> dict:
             made["bookings"] += 1
     if stdout is not None:
         stdout.write(f"service: {made['service_types']} service types, {made['bays']} bays, "
-                     f"{made['bookings']} bookings")
+                     f"{made['bookings']} bookings, {made['technicians']} technicians")
     return made
 
 

@@ -14,7 +14,7 @@ from accounts.models import Branch
 from crm.public import HoneypotMixin
 from crm.phone import normalize_phone
 
-from .models import BayKind, Booking, JobLine, ServiceType, Workshop
+from .models import FUEL_CHOICES, BayKind, Booking, JobLine, ServiceType, Technician, Weekday, Workshop
 from .plates import plate_normalize
 
 
@@ -72,6 +72,11 @@ class StatusForm(forms.Form):
                                 widget=forms.Textarea(attrs={"rows": 2}))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
     send_sms = forms.BooleanField(label=_("Send the customer an SMS"), required=False, initial=True)
+    # Check-in only.
+    fuel_level = forms.TypedChoiceField(label=_("Fuel level"), required=False, coerce=int, empty_value=None,
+                                        choices=[("", "—"), *FUEL_CHOICES])
+    items_left = forms.CharField(label=_("Items left in the car"), required=False, max_length=2000,
+                                 widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class BayForm(forms.Form):
@@ -165,9 +170,43 @@ class JobLineForm(forms.Form):
     unit_price = forms.DecimalField(label=_("Unit price (Rp)"), min_value=0, max_digits=14, decimal_places=0,
                                     initial=0)
 
-    def __init__(self, *args, branch, **kwargs):
+    def __init__(self, *args, branch, booking=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.models import User
+        # The branch's active technicians; whether one works that day and has the skills is
+        # the service's check (service.services.technician_problem), said at this field. The
+        # list already says who does not fit, so nobody has to find out by trying.
+        field = self.fields["technician"]
+        field.queryset = Technician.objects.filter(branch=branch, is_active=True).order_by("name")
+        if booking is not None:
+            from .services import technician_problem
 
-        self.fields["technician"].queryset = User.objects.filter(branch=branch, is_active=True,
-                                                                 department="service").order_by("first_name")
+            field.label_from_instance = lambda t: (
+                f"{t.name} ({_('not available')})" if technician_problem(t, booking) else t.name)
+
+
+class TechnicianForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    bay_kinds = forms.MultipleChoiceField(label=_("Bay types"), choices=BayKind.choices, required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+    service_kinds = forms.MultipleChoiceField(label=_("Kinds of work"), choices=ServiceType.Kind.choices,
+                                              required=False, widget=forms.CheckboxSelectMultiple)
+    working_days = forms.TypedMultipleChoiceField(label=_("Working days"), choices=Weekday.choices, coerce=int,
+                                                  widget=forms.CheckboxSelectMultiple)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    @classmethod
+    def for_technician(cls, technician: Technician):
+        return cls(initial={"name": technician.name, "bay_kinds": technician.bay_kinds,
+                            "service_kinds": technician.service_kinds, "working_days": technician.working_days,
+                            "is_active": technician.is_active})
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(label=_("Photo (JPEG or PNG)"))
+
+    def clean_photo(self):
+        from .photos import photo_sniff
+
+        upload = self.cleaned_data["photo"]
+        photo_sniff(upload)
+        return upload

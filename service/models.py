@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q
 from django.urls import reverse
@@ -112,6 +112,75 @@ class ServiceType(TimeStampedModel):
         return self.name
 
 
+# The tank at check-in, in eighths as the gauge shows it.
+FUEL_CHOICES = [(0, _("Empty")), (1, "1/8"), (2, "1/4"), (3, "3/8"), (4, "1/2"), (5, "5/8"), (6, "3/4"),
+                (7, "7/8"), (8, _("Full"))]
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+@sync.register
+class Technician(TimeStampedModel):
+    """A mechanic of a branch's workshop: what work they can do and the days they work.
+
+    Not necessarily a user of the CRM (most mechanics never log in); ``user`` links the
+    ones who do. A job line is assigned only to a technician who works on the visit's day
+    and has the skills it needs (service.services.job_line_add)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE,
+                               related_name="technicians")
+    name = models.CharField(_("name"), max_length=80)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user account"), on_delete=models.SET_NULL,
+                             null=True, blank=True, related_name="+")
+    bay_kinds = ArrayField(models.CharField(max_length=20, choices=BayKind.choices), verbose_name=_("bay types"),
+                           default=list, blank=True)
+    service_kinds = ArrayField(models.CharField(max_length=20, choices=ServiceType.Kind.choices),
+                               verbose_name=_("kinds of work"), default=list, blank=True)
+    working_days = ArrayField(models.PositiveSmallIntegerField(choices=Weekday.choices),
+                              verbose_name=_("working days"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["branch", "name"]
+        verbose_name = _("technician")
+        verbose_name_plural = _("technicians")
+        constraints = [models.UniqueConstraint(fields=["branch", "name"], name="technician_unique_name_per_branch")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("service:technician_edit", args=[self.public_id])
+
+    def works_on(self, day) -> bool:
+        return day.weekday() in self.working_days
+
+    def can_do(self, bay_kind: str, service_kind: str) -> bool:
+        return bay_kind in self.bay_kinds and service_kind in self.service_kinds
+
+    @property
+    def bay_labels(self) -> list[str]:
+        return [str(BayKind(k).label) for k in self.bay_kinds if k in BayKind.values]
+
+    @property
+    def work_labels(self) -> list[str]:
+        return [str(ServiceType.Kind(k).label) for k in self.service_kinds if k in ServiceType.Kind.values]
+
+    def get_working_days_display(self) -> str:
+        return ", ".join(str(Weekday(d).label) for d in sorted(self.working_days))
+
+
 class BookingQuerySet(BranchScopedQuerySet):
     branch_paths = ("branch",)
 
@@ -184,6 +253,9 @@ class Booking(TimeStampedModel):
                                 on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     complaint = models.TextField(_("customer's complaint"), blank=True)
     odometer_km = models.PositiveIntegerField(_("odometer at check-in (km)"), null=True, blank=True)
+    # Check-in: the tank in eighths (0 empty … 8 full) and what the customer left in the car.
+    fuel_level = models.PositiveSmallIntegerField(_("fuel level"), null=True, blank=True, choices=FUEL_CHOICES)
+    items_left = models.TextField(_("items left in the car"), blank=True, db_default="")
     expected_ready_at = models.DateTimeField(_("expected ready"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     # The day-before reminder: claimed (set) before the SMS is queued, so it goes once.
@@ -210,6 +282,8 @@ class Booking(TimeStampedModel):
         verbose_name_plural = _("service bookings")
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"),
+            models.CheckConstraint(condition=Q(fuel_level__isnull=True) | Q(fuel_level__lte=8),
+                                   name="booking_fuel_level_eighths"),
             models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                                    name="booking_rating_1_to_5"),
             # The capacity rule itself: one live booking per bay at any moment.
@@ -289,8 +363,8 @@ class JobLine(TimeStampedModel):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.TASK)
     description = models.CharField(_("description"), max_length=200)
-    technician = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("technician"), on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    technician = models.ForeignKey(Technician, verbose_name=_("technician"), on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="job_lines")
     minutes = models.PositiveIntegerField(_("time spent (minutes)"), null=True, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=9, decimal_places=2, default=Decimal(1))
     unit_price = models.DecimalField(_("unit price (Rp)"), max_digits=14, decimal_places=0, default=Decimal(0))
@@ -310,3 +384,42 @@ class JobLine(TimeStampedModel):
     @property
     def amount(self) -> Decimal:
         return (self.quantity * self.unit_price).quantize(Decimal(1))
+
+
+class BookingPhotoQuerySet(BranchScopedQuerySet):
+    branch_paths = ("booking__branch",)
+
+
+def _photo_storage():
+    from .photos import photo_storage
+
+    return photo_storage()
+
+
+class BookingPhoto(models.Model):
+    """A photo taken at check-in (scratches, the dashboard), kept outside the web root
+    (SERVICE_FILES_ROOT) and served only by service.views.photo_download to staff who may
+    see the booking. Images only, checked by content (complaints.attachments.sniff)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(storage=_photo_storage, upload_to="service/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = BookingPhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("check-in photo")
+        verbose_name_plural = _("check-in photos")
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("service:photo_download", args=[self.booking.public_id, self.public_id])

@@ -8,13 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from accounts.access import get_for_user_or_404
 from branches.selectors import BusinessCalendar, business_calendar, is_public_holiday
 
-from .models import Bay, Booking, ServiceType, Workshop
+from .models import Bay, Booking, BookingPhoto, JobLine, ServiceType, Technician, Workshop
 from .plates import plate_key
 
 BOOKING_DAYS = 14  # how far ahead a slot may be booked, today included
@@ -25,6 +25,18 @@ def booking_get_for_user(user, booking_id, *, write: bool = False) -> Booking:
     return get_for_user_or_404(
         Booking.objects.select_related("branch", "customer", "asset", "service_type", "bay", "advisor"), user,
         write_perm="service.change_booking" if write else None, public_id=booking_id)
+
+
+def technician_get_for_user(user, technician_id, *, write: bool = False) -> Technician:
+    return get_for_user_or_404(Technician.objects.select_related("branch"), user,
+                               write_perm="service.change_technician" if write else None, public_id=technician_id)
+
+
+def asset_get_for_user(user, asset_id):
+    """A vehicle, if its owner is a customer the user may see (404 otherwise)."""
+    from crm.models import Asset
+
+    return get_for_user_or_404(Asset.objects.select_related("customer__branch"), user, public_id=asset_id)
 
 
 def bay_get_for_user(user, bay_id, *, write: bool = False) -> Bay:
@@ -196,7 +208,9 @@ def service_panel(customer, user) -> dict:
                 .filter(Q(status__in=Booking.IN_WORKSHOP_STATUSES) |
                         Q(status=Booking.Status.BOOKED, ends_at__gte=timezone.now()))
                 .select_related("service_type", "branch").order_by("starts_at")[:PANEL_ROWS])
-    return {"bookings": rows, "empty": not rows,
+    # The 360 page prefetched the vehicles (crm.views): their history links cost no query.
+    vehicles = [a for a in customer.assets.all()]
+    return {"bookings": rows, "empty": not rows and not vehicles, "vehicles": vehicles,
             "can_book": user.has_perm("service.add_booking")}
 
 
@@ -252,3 +266,113 @@ def week_calendar(branch, first_day: dt.date, days: int = 7) -> list[WeekRow]:
         if row is not None:
             row.days[(booking.starts_at.astimezone(zone).date() - first_day).days].append(booking)
     return list(rows.values())
+
+
+# --- technicians -------------------------------------------------------------------------------
+def technicians(branch) -> list[Technician]:
+    return list(Technician.objects.filter(branch=branch).order_by("-is_active", "name"))
+
+
+def technicians_for(booking: Booking) -> list[Technician]:
+    """The technicians a job line of ``booking`` may name: active, of its branch (the day and
+    skills are checked when the line is added, with a reason at the field)."""
+    return list(Technician.objects.filter(branch_id=booking.branch_id, is_active=True).order_by("name"))
+
+
+@dataclass
+class TechnicianLoad:
+    technician: Technician
+    works_today: bool
+    bookings: int
+    lines: int
+    minutes: int
+
+
+def technician_loads(branch, day: dt.date) -> list[TechnicianLoad]:
+    """Each active technician's work on ``day``: the visits and job lines they are on, and
+    the minutes booked on them (two queries: technicians, one aggregate)."""
+    zone = ZoneInfo(branch.time_zone)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    sums = {row["technician_id"]: row for row in
+            JobLine.objects.filter(booking__branch=branch, booking__starts_at__gte=start,
+                                   booking__starts_at__lt=start + dt.timedelta(days=1), technician__isnull=False)
+            .exclude(booking__status__in=Booking.FREE_STATUSES)
+            .values("technician_id")
+            .annotate(bookings=Count("booking_id", distinct=True), lines=Count("id"), minutes=Sum("minutes"))}
+    loads = []
+    for technician in Technician.objects.filter(branch=branch, is_active=True).order_by("name"):
+        row = sums.get(technician.pk, {})
+        loads.append(TechnicianLoad(technician, technician.works_on(day), row.get("bookings", 0), row.get("lines", 0),
+                                    row.get("minutes") or 0))
+    return loads
+
+
+# --- the day board (drag to reschedule) -------------------------------------------------------------
+@dataclass
+class BoardCell:
+    starts_at: dt.datetime
+    bay: Bay
+    bookings: list  # bookings that start in this cell
+    busy: bool  # a booking that started earlier still runs here
+
+
+@dataclass
+class BoardRow:
+    starts_at: dt.datetime
+    cells: list
+
+
+def day_board(branch, day: dt.date) -> dict:
+    """The day as a grid: one row per slot of the opening hours, one column per bay in use,
+    each booking in the cell where it starts (and the cells it runs into marked busy). Five
+    queries whatever the number of bookings: slot length, bays, hours, closures, bookings."""
+    step = dt.timedelta(minutes=slot_minutes(branch))
+    bays = list(Bay.objects.filter(branch=branch, is_active=True).order_by("kind", "name"))
+    calendar = business_calendar(branch, since=day, until=day)
+    starts = []
+    for opens, closes in calendar.intervals(day, day):
+        when = opens
+        while when < closes:
+            starts.append(when)
+            when += step
+    zone = ZoneInfo(branch.time_zone)
+    first = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    bookings = list(Booking.objects.live().filter(branch=branch, starts_at__gte=first,
+                                                  starts_at__lt=first + dt.timedelta(days=1))
+                    .only("public_id", "bay_id", "starts_at", "ends_at", "plate_number", "status",
+                          "service_type__name", "service_type__duration_minutes")
+                    .select_related("service_type").order_by("starts_at"))
+    rows = []
+    for when in starts:
+        cells = []
+        for bay in bays:
+            here = [b for b in bookings if b.bay_id == bay.pk and when <= b.starts_at < when + step]
+            busy = any(b.bay_id == bay.pk and b.starts_at < when < b.ends_at for b in bookings)
+            cells.append(BoardCell(when, bay, here, busy))
+        rows.append(BoardRow(when, cells))
+    placed = {b.pk for row in rows for cell in row.cells for b in cell.bookings}
+    # Bookings outside the grid (a bay now out of use, hours changed since): listed, not lost.
+    return {"bays": bays, "rows": rows, "unplaced": [b for b in bookings if b.pk not in placed]}
+
+
+# --- a vehicle's service history ------------------------------------------------------------------
+_AMOUNT = ExpressionWrapper(F("lines__quantity") * F("lines__unit_price"),
+                            output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+def vehicle_history(asset) -> dict:
+    """Every workshop visit of ``asset``, newest first, with its invoice total, and when the
+    next service is due (date from the asset, kilometres from the last visit's odometer plus
+    its service type's interval): one query."""
+    visits = list(Booking.objects.filter(asset=asset).select_related("service_type", "branch")
+                  .annotate(total=Sum(_AMOUNT)).order_by("-starts_at", "-id"))
+    last = next((v for v in visits if v.status == Booking.Status.COLLECTED and v.odometer_km), None)
+    next_km = None
+    if last is not None and last.service_type.interval_km:
+        next_km = last.odometer_km + last.service_type.interval_km
+    return {"visits": visits, "last_visit": last, "next_due": asset.next_service_due, "next_km": next_km}
+
+
+def booking_photos(booking) -> list[BookingPhoto]:
+    return list(booking.photos.only("public_id", "original_name", "size", "created_at", "booking_id")
+                .order_by("created_at", "id"))

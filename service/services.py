@@ -22,7 +22,7 @@ from crm.public import public_code_new
 from crm.services import interaction_record
 
 from . import selectors
-from .models import Bay, Booking, BookingEvent, JobLine, ServiceType, Workshop
+from .models import Bay, BayKind, Booking, BookingEvent, BookingPhoto, JobLine, ServiceType, Technician, Workshop
 from .plates import plate_key, plate_normalize
 
 NO_DOUBLE_BOOKING = "booking_no_double_booking"
@@ -51,6 +51,27 @@ def bay_set_active(*, bay: Bay, active: bool, by: User | None = None) -> Bay:
 def workshop_slot_set(*, branch, slot_minutes: int, by: User | None = None) -> Workshop:
     workshop, _created = Workshop.objects.update_or_create(branch=branch, defaults={"slot_minutes": slot_minutes})
     return workshop
+
+
+def technician_save(*, branch, name: str, bay_kinds: list[str], service_kinds: list[str], working_days: list[int],
+                    technician: Technician | None = None, is_active: bool = True,
+                    by: User | None = None) -> Technician:
+    """Add a technician to ``branch``'s workshop, or change ``technician``."""
+    name = (name or "").strip()
+    clash = Technician.objects.filter(branch=branch, name__iexact=name)
+    if technician is not None:
+        clash = clash.exclude(pk=technician.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("This branch already has a technician with this name.")})
+    if not working_days:
+        raise ValidationError({"working_days": _("Choose at least one working day.")})
+    technician = technician or Technician(branch=branch)
+    technician.name, technician.is_active = name, is_active
+    technician.bay_kinds = sorted(set(bay_kinds))
+    technician.service_kinds = sorted(set(service_kinds))
+    technician.working_days = sorted({int(d) for d in working_days})
+    technician.save()
+    return technician
 
 
 # --- booking -------------------------------------------------------------------------------
@@ -191,6 +212,7 @@ def _status_summary(status: str, plate: str) -> str:
 
 def booking_status_change(*, booking: Booking, to: str, by: User | None, note: str = "",
                           odometer_km: int | None = None, complaint: str | None = None,
+                          fuel_level: int | None = None, items_left: str | None = None,
                           expected_ready_at: dt.datetime | None = None, send_sms: bool = True,
                           now: dt.datetime | None = None) -> Booking:
     """Move a booking along its flow (Booking.TRANSITIONS), timed and attributed, on the
@@ -213,6 +235,14 @@ def booking_status_change(*, booking: Booking, to: str, by: User | None, note: s
             if complaint is not None:
                 booking.complaint = complaint
                 fields.append("complaint")
+            if fuel_level is not None:
+                if not 0 <= fuel_level <= 8:
+                    raise ValidationError({"fuel_level": _("Choose the fuel level from empty to full.")})
+                booking.fuel_level = fuel_level
+                fields.append("fuel_level")
+            if items_left is not None:
+                booking.items_left = items_left.strip()[:2000]
+                fields.append("items_left")
             if booking.advisor_id is None and by is not None:
                 booking.advisor = by
                 fields.append("advisor")
@@ -379,9 +409,46 @@ def job_line_add(*, booking: Booking, by: User | None, **fields) -> JobLine:
     if booking.status in (Booking.Status.COLLECTED, Booking.Status.CANCELLED, Booking.Status.NO_SHOW):
         raise ValidationError(_("This visit is closed: its job card can no longer change."))
     technician = fields.get("technician")
-    if technician is not None and technician.branch_id != booking.branch_id:
-        raise ValidationError({"technician": _("Choose someone of this branch.")})
+    if technician is not None:
+        problem = technician_problem(technician, booking)
+        if problem:
+            raise ValidationError({"technician": problem})
     return JobLine.objects.create(booking=booking, **fields)
+
+
+def technician_problem(technician: Technician, booking: Booking) -> str | None:
+    """Why ``technician`` cannot work on ``booking`` (a sentence for the field), or None."""
+    if technician.branch_id != booking.branch_id or not technician.is_active:
+        return _("Choose a technician of this branch's workshop.")
+    day = timezone.localtime(booking.starts_at, ZoneInfo(booking.branch.time_zone)).date()
+    if not technician.works_on(day):
+        return _("%(name)s does not work on %(day)s.") % {"name": technician.name, "day": day.strftime("%d/%m/%Y")}
+    if not technician.can_do(booking.bay.kind, booking.service_type.kind):
+        return _("%(name)s does not do this kind of work (%(work)s in a %(bay)s bay).") % {
+            "name": technician.name, "work": booking.service_type.get_kind_display().lower(),
+            "bay": booking.bay.get_kind_display().lower()}
+    return None
+
+
+# --- check-in photos ----------------------------------------------------------------------------
+@transaction.atomic
+def booking_photo_add(*, booking: Booking, upload, by: User | None) -> BookingPhoto:
+    """Keep a check-in photo with the booking (an image by its content: service.photos)."""
+    import os
+    import uuid
+
+    from .photos import photo_sniff
+
+    content_type = photo_sniff(upload)
+    name = os.path.basename(upload.name or "photo")[:200]
+    photo = BookingPhoto(booking=booking, original_name=name, content_type=content_type, size=upload.size,
+                         uploaded_by=by)
+    # Stored under a random name: the uploaded file's name never becomes a path.
+    photo.file.save(f"{uuid.uuid4().hex}{os.path.splitext(name)[1].lower()}", upload, save=False)
+    photo.save()
+    _timeline(booking, _("Check-in photo of %(plate)s added: %(name)s") % {"plate": booking.plate_number,
+                                                                          "name": name}, by=by)
+    return photo
 
 
 # --- estimates ----------------------------------------------------------------------------------------
@@ -436,14 +503,21 @@ def estimate_decide(*, booking: Booking, approve: bool, now: dt.datetime | None 
 
 
 # --- rescheduling ----------------------------------------------------------------------------------
-def booking_reschedule(*, booking: Booking, starts_at: dt.datetime, by: User | None,
+def booking_reschedule(*, booking: Booking, starts_at: dt.datetime, by: User | None, bay: Bay | None = None,
                        now: dt.datetime | None = None) -> Booking:
-    """Move a booked visit to another free time (any free bay of the type it needs). The same
-    rules as a new booking, and the same database check: a slot taken a moment ago is
-    ``SlotTaken`` and the booking stays where it was. The customer is texted the new time."""
+    """Move a booked visit to another free time: into ``bay`` (dragged there on the
+    calendar), else any free bay of the type it needs. The same rules as a new booking, and
+    the same database check: a slot taken a moment ago is ``SlotTaken`` and the booking
+    stays where it was. The customer is texted the new time."""
     problem = selectors.slot_problem(booking.branch, booking.service_type, starts_at, now=now)
     if problem:
         raise ValidationError({"starts_at": problem})
+    if bay is not None and (bay.branch_id != booking.branch_id or not bay.is_active):
+        raise ValidationError({"bay": _("Choose a bay in use at this branch.")})
+    if bay is not None and bay.kind != booking.service_type.bay_kind:
+        raise ValidationError({"bay": _("%(service)s needs a %(kind)s bay.") % {
+            "service": booking.service_type.name,
+            "kind": BayKind(booking.service_type.bay_kind).label.lower()}})
     ends_at = starts_at + dt.timedelta(minutes=booking.service_type.duration_minutes)
     with transaction.atomic():
         stored = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -451,6 +525,9 @@ def booking_reschedule(*, booking: Booking, starts_at: dt.datetime, by: User | N
             raise ValidationError(_("Only a booking that has not started can be moved."), code="not_booked")
         candidates = selectors.free_bay_ids(booking.branch, booking.service_type, starts_at, ends_at,
                                             exclude_pk=booking.pk)
+        if bay is not None:
+            # The bay it was dropped on, even if our read says taken: the constraint decides.
+            candidates = [bay.pk]
         moved = False
         for bay_id in candidates:
             try:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,8 +21,9 @@ from accounts.access import customer_get_for_user, staff_view
 from branches.selectors import branch_get_for_user
 
 from . import selectors, services
-from .forms import BayForm, BookingForm, EstimateForm, JobLineForm, SlotField, SlotLengthForm, StatusForm
-from .models import Bay, Booking, ServiceType, Workshop
+from .forms import (BayForm, BookingForm, EstimateForm, JobLineForm, PhotoForm, SlotField, SlotLengthForm, StatusForm,
+                    TechnicianForm)
+from .models import FUEL_CHOICES, Bay, Booking, ServiceType, Workshop
 
 
 def _user_branch(request):
@@ -39,17 +40,41 @@ def _user_branch(request):
 @staff_view("service.view_booking")
 def today(request):
     branch = _user_branch(request)
-    zone = ZoneInfo(branch.time_zone)
-    day = timezone.now().astimezone(zone).date()
+    day = _day(request, branch)
+    now = timezone.now()
+    bookings = selectors.day_bookings(branch, day)
+    for booking in bookings:
+        # A booked visit whose time has come and gone: "did not come" on the arrivals list.
+        booking.may_be_no_show = booking.status == Booking.Status.BOOKED and booking.starts_at <= now
+    return render(request, "service/today.html", {
+        "branch": branch, "day": day, "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1), "bookings": bookings,
+        "in_workshop": selectors.in_workshop(branch), "loads": selectors.technician_loads(branch, day),
+        "can_change": request.user.has_perm("service.change_booking"),
+    })
+
+
+def _day(request, branch) -> dt.date:
+    day = timezone.now().astimezone(ZoneInfo(branch.time_zone)).date()
     if request.GET.get("day"):
         try:
             day = dt.date.fromisoformat(request.GET["day"])
         except ValueError:
             messages.error(request, _("That is not a date; showing today."))
-    return render(request, "service/today.html", {
+    return day
+
+
+@require_GET
+@staff_view("service.view_booking")
+def day_board(request, branch_id):
+    """One day per bay and slot; staff who may move bookings drag them to another cell
+    (static/js/service_calendar.js posts to booking_move)."""
+    branch = branch_get_for_user(request.user, branch_id)
+    day = _day(request, branch)
+    return render(request, "service/day.html", {
         "branch": branch, "day": day, "previous_day": day - dt.timedelta(days=1),
-        "next_day": day + dt.timedelta(days=1),
-        "bookings": selectors.day_bookings(branch, day), "in_workshop": selectors.in_workshop(branch),
+        "next_day": day + dt.timedelta(days=1), **selectors.day_board(branch, day),
+        "can_move": request.user.has_perm("service.change_booking"),
     })
 
 
@@ -66,19 +91,22 @@ def week(request, branch_id):
     monday = day - dt.timedelta(days=day.weekday())
     days = [monday + dt.timedelta(days=n) for n in range(7)]
     return render(request, "service/week.html", {
+        "can_move": request.user.has_perm("service.change_booking"),
         "branch": branch, "days": days, "rows": selectors.week_calendar(branch, monday),
         "previous_week": monday - dt.timedelta(days=7), "next_week": monday + dt.timedelta(days=7),
     })
 
 
 # --- set-up ----------------------------------------------------------------------------------
-def _setup_context(branch, *, bay_form=None, slot_form=None):
+def _setup_context(branch, *, bay_form=None, slot_form=None, technician_form=None):
     workshop = Workshop.objects.filter(branch=branch).first()
     return {
         "branch": branch,
         "bays": list(Bay.objects.filter(branch=branch).order_by("kind", "name")),
         "service_types": list(ServiceType.objects.order_by("name")),
         "bay_form": bay_form or BayForm(),
+        "technicians": selectors.technicians(branch),
+        "technician_form": technician_form or TechnicianForm(),
         "slot_form": slot_form or SlotLengthForm(instance=workshop or Workshop(branch=branch)),
     }
 
@@ -126,6 +154,45 @@ def slot_length(request, branch_id):
         messages.success(request, _("Slot length saved."))
         return redirect("service:setup", branch.public_id)
     return render(request, "service/setup.html", _setup_context(branch, slot_form=form), status=400)
+
+
+@require_POST
+@staff_view("service.view_technician")
+def technician_add(request, branch_id):
+    branch = branch_get_for_user(request.user, branch_id, perm="service.add_technician")
+    form = TechnicianForm(request.POST)
+    if form.is_valid():
+        try:
+            services.technician_save(branch=branch, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Technician added."))
+            return redirect("service:setup", branch.public_id)
+    return render(request, "service/setup.html", _setup_context(branch, technician_form=form), status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("service.view_technician")
+def technician_edit(request, technician_id):
+    # Anyone of the branch who sees the workshop reads it; changing it takes the permission.
+    technician = selectors.technician_get_for_user(request.user, technician_id, write=request.method == "POST")
+    form = TechnicianForm(request.POST) if request.method == "POST" else TechnicianForm.for_technician(technician)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.technician_save(branch=technician.branch, technician=technician, by=request.user,
+                                         **form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, _("Technician saved."))
+                return redirect("service:setup", technician.branch.public_id)
+        status = 400
+    return render(request, "service/technician_form.html", {
+        "technician": technician, "form": form, "can_change": request.user.has_perm("service.change_technician"),
+    }, status=status)
 
 
 # --- booking ---------------------------------------------------------------------------------
@@ -194,12 +261,17 @@ def _detail_context(request, booking, **extra):
     move_to = ([(s.value, f"{s.starts_at.astimezone(zone):%a %d/%m %H:%M}")
                 for s in selectors.free_slots(booking.branch, booking.service_type)]
                if can_change and booking.status == Booking.Status.BOOKED else [])
+    move_bays = ([b for b in Bay.objects.filter(branch=booking.branch, kind=booking.service_type.bay_kind,
+                                                 is_active=True).order_by("name")] if move_to else [])
     return {
-        "move_to": move_to,
+        "move_to": move_to, "move_bays": move_bays,
         "booking": booking, "events": selectors.booking_events(booking), "lines": lines,
         "total": sum((line.amount for line in lines), 0),
         "can_change": request.user.has_perm("service.change_booking"),
-        "line_form": JobLineForm(branch=booking.branch),
+        "line_form": JobLineForm(branch=booking.branch, booking=booking),
+        "photos": selectors.booking_photos(booking),
+        "photo_form": PhotoForm(),
+        "fuel_choices": [("", "—"), *FUEL_CHOICES],
         "estimate_form": EstimateForm(),
         **extra,
     }
@@ -217,9 +289,11 @@ def booking_detail(request, booking_id):
 def booking_reschedule(request, booking_id):
     booking = selectors.booking_get_for_user(request.user, booking_id, write=True)
     field = SlotField(required=True)
+    # A bay picked on the form (else any free bay of the right type); another branch's: 404.
+    bay = selectors.bay_get_for_user(request.user, request.POST["bay_id"]) if request.POST.get("bay_id") else None
     try:
         starts_at = field.clean(request.POST.get("starts_at"))
-        services.booking_reschedule(booking=booking, starts_at=starts_at, by=request.user)
+        services.booking_reschedule(booking=booking, starts_at=starts_at, by=request.user, bay=bay)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return render(request, "service/booking_detail.html", _detail_context(request, booking), status=400)
@@ -251,7 +325,7 @@ def estimate_request(request, booking_id):
 @staff_view("service.view_booking")
 def job_line_add(request, booking_id):
     booking = selectors.booking_get_for_user(request.user, booking_id, write=True)
-    form = JobLineForm(request.POST, branch=booking.branch)
+    form = JobLineForm(request.POST, branch=booking.branch, booking=booking)
     if form.is_valid():
         try:
             services.job_line_add(booking=booking, by=request.user, **form.cleaned_data)
@@ -274,6 +348,7 @@ def booking_status(request, booking_id):
         try:
             services.booking_status_change(booking=booking, to=data["to"], by=request.user, note=data["note"],
                                            odometer_km=data["odometer_km"], complaint=data["complaint"] or None,
+                                           fuel_level=data["fuel_level"], items_left=data["items_left"] or None,
                                            send_sms=data["send_sms"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -284,3 +359,73 @@ def booking_status(request, booking_id):
         messages.error(request, _("That change could not be made: %(errors)s") % {
             "errors": " ".join(str(e) for errors in form.errors.values() for e in errors)})
     return render(request, "service/booking_detail.html", _detail_context(request, booking), status=400)
+
+
+@require_POST
+@staff_view("service.view_booking")
+def booking_move(request, booking_id):
+    """The calendar's drop: this booking to ``starts_at`` in bay ``bay_id``. Answered in JSON
+    for static/js/service_calendar.js: 200 moved, 409 the slot was just taken, 400 a time or
+    bay the rules refuse (the message says which)."""
+    booking = selectors.booking_get_for_user(request.user, booking_id, write=True)
+    bay = selectors.bay_get_for_user(request.user, request.POST.get("bay_id")) if request.POST.get("bay_id") else None
+    try:
+        if request.POST.get("day") and not request.POST.get("starts_at"):
+            # Dropped on another day of the week view: the same time of day, that day.
+            starts_at = _same_time_on(booking, request.POST["day"])
+        else:
+            starts_at = SlotField(required=True).clean(request.POST.get("starts_at"))
+        services.booking_reschedule(booking=booking, starts_at=starts_at, by=request.user, bay=bay)
+    except services.SlotTaken as error:
+        return JsonResponse({"ok": False, "error": " ".join(error.messages)}, status=409)
+    except ValidationError as error:
+        return JsonResponse({"ok": False, "error": " ".join(error.messages)}, status=400)
+    messages.success(request, _("Booking %(plate)s moved; the customer gets an SMS with the new time.") % {
+        "plate": booking.plate_number})
+    return JsonResponse({"ok": True})
+
+
+def _same_time_on(booking, day: str) -> dt.datetime:
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise ValidationError(_("Choose a day from the calendar."))
+    zone = ZoneInfo(booking.branch.time_zone)
+    return dt.datetime.combine(date, booking.starts_at.astimezone(zone).time(), tzinfo=zone)
+
+
+@require_POST
+@staff_view("service.view_booking")
+def photo_upload(request, booking_id):
+    booking = selectors.booking_get_for_user(request.user, booking_id, write=True)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        services.booking_photo_add(booking=booking, upload=form.cleaned_data["photo"], by=request.user)
+        messages.success(request, _("Photo added."))
+        return redirect("service:booking_detail", booking.public_id)
+    return render(request, "service/booking_detail.html", _detail_context(request, booking, photo_form=form),
+                  status=400)
+
+
+@require_GET
+@staff_view("service.view_booking")
+def photo_download(request, booking_id, booking_photo_id):
+    """A check-in photo, to staff who may see the booking (404 to anyone else)."""
+    booking = selectors.booking_get_for_user(request.user, booking_id)
+    photo = get_object_or_404(booking.photos.all(), public_id=booking_photo_id)
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    response = FileResponse(handle, content_type=photo.content_type, filename=photo.original_name)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@staff_view("service.view_booking")
+def vehicle_history(request, asset_id):
+    """A vehicle's workshop visits and when its next service is due (from the 360 page)."""
+    asset = selectors.asset_get_for_user(request.user, asset_id)
+    return render(request, "service/vehicle_history.html", {"asset": asset, **selectors.vehicle_history(asset)})

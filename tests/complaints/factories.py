@@ -20,6 +20,10 @@ class ComplaintFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        # ``branch=``: a complaint of that branch (the URL walk makes one so): its customer's.
+        branch = kwargs.pop("branch", None)
+        if branch is not None and kwargs["customer"].branch_id != branch.pk:
+            kwargs["customer"] = CustomerFactory(branch=branch)
         return services.complaint_create(**kwargs)
 
 

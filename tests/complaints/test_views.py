@@ -192,3 +192,28 @@ def test_it_shows_the_panel_the_card_and_finds_the_code(complaint, shipment_a, c
 def test_the_search_does_not_find_another_branchs_complaint(complaint, staff_b):
     found = as_user(staff_b).get(reverse("crm:customer_list") + f"?q={complaint.code}").content.decode()
     assert complaint.get_absolute_url() not in found
+
+
+def test_the_queue_rows_show_labels_links_and_the_sla_badge(helpdesk, branch_a, shipment_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    late = ComplaintFactory(customer=CustomerFactory(branch=branch_a), category=Category.DELIVERY,
+                            priority="high")
+    Complaint.objects.filter(pk=late.pk).update(first_response_due=timezone.now() - dt.timedelta(hours=1))
+    fresh = ComplaintFactory(customer=CustomerFactory(branch=branch_a, phone="+6281299990001"),
+                             category=Category.DELIVERY)
+    page = as_user(shipment_a).get(reverse("complaints:queue")).content.decode()
+    row = page.split(late.code)[1].split("</tr>")[0]
+    assert "Order not delivered" in row and "High" in row and "Shipment" in row
+    assert 'data-sla="breached"' in row and "SLA breached" in row
+    assert f'href="{late.get_absolute_url()}"' in page and f'href="{late.customer.get_absolute_url()}"' in page
+    fresh_row = page.split(fresh.code)[1].split("</tr>")[0]
+    assert 'title="First response due"' in fresh_row and 'data-sla="breached"' not in fresh_row
+    shipment_a.language = "id"
+    shipment_a.save()
+    page = as_user(shipment_a).get(reverse("complaints:queue")).content.decode()
+    # Labels worked out once per page are still in the reader's language.
+    row = page.split(late.code)[1].split("</tr>")[0]
+    assert "SLA terlampaui" in row and "Order not delivered" not in row

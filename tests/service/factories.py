@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from crm.public import public_code_new
-from service.models import Bay, BayKind, Booking, ServiceType
+from service.models import Bay, BayKind, Booking, ServiceType, Technician
 from tests.factories import AssetFactory, BranchFactory, CustomerFactory
 
 
@@ -42,3 +42,37 @@ class BookingFactory(factory.Factory):
             code=public_code_new(), branch=branch, customer=customer, asset=asset, plate_number=asset.plate_number,
             plate_key=asset.plate_number.replace(" ", ""), service_type=_service_type(),
             bay=BayFactory(branch=branch), starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=1), **kwargs)
+
+
+class TechnicianFactory(factory.django.DjangoModelFactory):
+    """A mechanic who works every weekday and Saturday on quick and general bays."""
+
+    class Meta:
+        model = Technician
+
+    branch = factory.SubFactory(BranchFactory)
+    name = factory.Sequence(lambda n: f"Mekanik {n}")
+    bay_kinds = factory.LazyFunction(lambda: [BayKind.QUICK, BayKind.GENERAL])
+    service_kinds = factory.LazyFunction(lambda: [ServiceType.Kind.PERIODIC, ServiceType.Kind.REPAIR])
+    working_days = factory.LazyFunction(lambda: [0, 1, 2, 3, 4, 5])
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class BookingPhotoFactory(factory.Factory):
+    """A check-in photo through the real service (a tiny PNG, stored in SERVICE_FILES_ROOT)."""
+
+    class Meta:
+        model = dict
+
+    booking = factory.SubFactory(BookingFactory)
+    by = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from service.services import booking_photo_add
+
+        return booking_photo_add(upload=SimpleUploadedFile("lecet.png", PNG, content_type="image/png"), **kwargs)

@@ -14,6 +14,7 @@ from marketing.models import Send
 from service import services
 from service.models import JobLine
 from tests.factories import AssetFactory
+from tests.service.factories import TechnicianFactory
 
 from .conftest import MONDAY, at
 
@@ -49,10 +50,11 @@ def test_a_cancelled_booking_gets_no_reminder(booking):
 
 # --- job card ---------------------------------------------------------------------------------
 def test_the_job_card_adds_up_tasks_and_parts_in_rupiah(booking, service_a, client):
+    mechanic = TechnicianFactory(branch=booking.branch)
     services.booking_status_change(booking=booking, to="arrived", by=service_a)
     client.force_login(service_a)
     url = reverse("service:job_line_add", args=[booking.public_id])
-    client.post(url, {"kind": "task", "description": "Ganti oli mesin", "technician": service_a.pk, "minutes": "30",
+    client.post(url, {"kind": "task", "description": "Ganti oli mesin", "technician": mechanic.pk, "minutes": "30",
                       "quantity": "1", "unit_price": "75000"})
     client.post(url, {"kind": "part", "description": "Oli 4 liter", "quantity": "4", "unit_price": "62500"})
     assert JobLine.objects.filter(booking=booking).count() == 2

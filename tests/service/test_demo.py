@@ -6,7 +6,7 @@ import pytest
 
 from crm.registry import DemoContext, demo_steps
 from service import demo
-from service.models import Bay, Booking, ServiceType
+from service.models import Bay, Booking, ServiceType, Technician
 from tests.factories import AssetFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,8 @@ def test_it_seeds_the_workshop_once(head_office, branch_a, branch_b, customer_a,
     assert Bay.objects.filter(branch=branch_a).count() == len(demo.BAYS) == Bay.objects.filter(branch=branch_b).count()
     assert Booking.objects.filter(branch=branch_a).count() == 3  # one per vehicle with a plate
     assert not Booking.objects.filter(branch=branch_b).exists()  # no customer with a vehicle there
-    assert "6 service types, 6 bays, 3 bookings" in out.getvalue()
+    assert "6 service types, 6 bays, 3 bookings, 6 technicians" in out.getvalue()
+    assert Technician.objects.filter(branch=branch_a).count() == len(demo.TECHNICIANS)
+    assert not Technician.objects.filter(branch=head_office).exists()
     again = demo.seed(branches=[head_office, branch_a, branch_b])
-    assert again == {"service_types": 0, "bays": 0, "bookings": 0}
+    assert again == {"service_types": 0, "bays": 0, "bookings": 0, "technicians": 0}
