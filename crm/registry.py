@@ -155,10 +155,94 @@ class SearchHit:
     hint: str = ""
 
 
+@dataclass(frozen=True)
+class SegmentCriterion:
+    """One condition a marketing segment can be built from (issue 12): crm registers the
+    customer's own fields (crm/segments.py), each app what it knows (an open lead, a booking).
+
+    ``field()`` makes the form field that checks and cleans a value (a bad value is that
+    field's error); ``q(cleaned value)`` returns a ``Q`` over Customer. The Q must not join
+    a to-many relation (use ``Exists``): a segment is ONE query and counts each customer once.
+    """
+
+    key: str
+    label: str | Promise
+    field: Callable[[], Any]  # () -> django.forms.Field
+    q: Callable[[Any], Any]  # (cleaned value) -> Q over crm.Customer
+    order: int = 100
+    permission: str | None = None  # who may use it (e.g. "sales.view_lead"); None: everyone who builds segments
+
+
+@dataclass(frozen=True)
+class ConversionSource:
+    """Something a customer does that counts as a campaign's conversion (a lead, a booking...).
+
+    ``customers(since, until)`` returns a queryset of ``customer_id`` values (``values("customer_id")``)
+    of the records created in ``[since, until)``; the campaign statistics count the recipients
+    (and the hold-out) found in it, in one query each."""
+
+    key: str
+    label: str | Promise
+    customers: Callable[[Any, Any], Any]
+    order: int = 100
+    permission: None = None  # unused; keeps Registry.visible_to uniform
+    # Optional: ``revenue(since, until, customer_ids)`` the amount (Rp) these customers' records
+    # of the window are worth (an order's total), for the campaign's ROI.
+    revenue: Callable[[Any, Any, Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """A date another app owns that reminder rules can count from (issue 13): a payment due,
+    a quotation's validity. Birthdays and the vehicle dates are marketing's own kinds.
+
+    ``candidates(branch_id, occasion)`` returns ``values_list("customer_id", <record pk>)`` of
+    the records whose date is ``occasion`` among the branch's customers: one index lookup.
+    ``values(record ids, language)`` returns ``{record id: {placeholder: text}}`` for the
+    message, in that language; ``placeholders`` names them with a sample value each (the rule
+    form accepts them for this kind only). One reminder per (rule, customer, record, date)."""
+
+    key: str
+    label: str | Promise
+    candidates: Callable[[int, Any], Any]
+    values: Callable[[list[int], str], dict[int, dict[str, str]]]
+    placeholders: dict[str, str]
+    order: int = 100
+    permission: None = None  # unused; keeps Registry.visible_to uniform
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A link in the top menu. Links of one ``menu`` share one dropdown named ``menu_label``
+    (a menu the user sees only one link of shows that link alone), menus in the order of
+    their first link. ``needs_branch``: only for staff of a branch (a workshop's day)."""
+
+    key: str  # the link's id is "nav-<key>"
+    label: str | Promise
+    url_name: str
+    menu: str
+    menu_label: str | Promise
+    order: int = 100
+    permission: str | None = None
+    needs_branch: bool = False
+    staff_only: bool = False  # Django's is_staff (the back office)
+
+
+@dataclass
+class NavMenu:
+    key: str
+    label: str | Promise
+    links: list[NavLink]
+
+
 panels: Registry[Panel] = Registry("panels")
+nav_links: Registry[NavLink] = Registry("nav links")
+reminder_kinds: Registry[ReminderKind] = Registry("reminder kinds")
 search_providers: Registry[SearchProvider] = Registry("search providers")
 home_cards: Registry[HomeCard] = Registry("home cards")
 demo_steps: Registry[DemoStep] = Registry("demo steps")
+segment_criteria: Registry[SegmentCriterion] = Registry("segment criteria")
+conversion_sources: Registry[ConversionSource] = Registry("conversion sources")
 
 
 def panels_for(customer, user) -> list[RenderedPart]:
@@ -188,3 +272,13 @@ def cards_for(user) -> list[RenderedPart]:
         if data is not None:
             parts.append(RenderedPart(card, data))
     return parts
+
+
+def nav_for(user) -> list[NavMenu]:
+    """The top menu this user sees: no query beyond the permissions Django caches per user."""
+    menus: dict[str, NavMenu] = {}
+    for link in nav_links.visible_to(user):
+        if (link.needs_branch and not user.branch_id) or (link.staff_only and not user.is_staff):
+            continue
+        menus.setdefault(link.menu, NavMenu(link.menu, link.menu_label, [])).links.append(link)
+    return list(menus.values())

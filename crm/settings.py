@@ -252,6 +252,10 @@ NOTIFICATION_MAX_AGE_DAYS = env.int("NOTIFICATION_MAX_AGE_DAYS", default=90)
 if NOTIFICATION_MAX_AGE_DAYS < 1:
     raise ImproperlyConfigured("NOTIFICATION_MAX_AGE_DAYS must be at least 1 (0 would prune every notification).")
 NOTIFICATION_PAGE_SIZE = 25
+# Sales activities (sales/): the assignee is reminded this many minutes before one is due, once.
+SALES_ACTIVITY_REMINDER_MINUTES = env.int("SALES_ACTIVITY_REMINDER_MINUTES", default=30)
+if not 0 <= SALES_ACTIVITY_REMINDER_MINUTES <= 7 * 24 * 60:
+    raise ImproperlyConfigured("SALES_ACTIVITY_REMINDER_MINUTES must be between 0 and 10080 (a week).")
 
 # --- Messaging (marketing/): SMS through Twilio or the development Outbox.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
@@ -276,6 +280,9 @@ REMINDER_CATCH_UP_DAYS = env.int("REMINDER_CATCH_UP_DAYS", default=3)
 # Complaint attachments: outside the web root, served only through the complaint's staff view.
 COMPLAINT_FILES_ROOT = env.path("COMPLAINT_FILES_ROOT", default=BASE_DIR / ".run" / "private" / "complaints")
 COMPLAINT_FILE_MAX_BYTES = env.int("COMPLAINT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+# Workshop check-in photos: the same rules (images only), their own folder and size limit.
+SERVICE_FILES_ROOT = env.path("SERVICE_FILES_ROOT", default=BASE_DIR / ".run" / "private" / "service")
+SERVICE_PHOTO_MAX_BYTES = env.int("SERVICE_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 # Dispatch tasks started per send; with a thread-pool worker, requests in flight at once.
@@ -296,6 +303,10 @@ SMS_STATUS_CHECK_AFTER_SECONDS = env.int("SMS_STATUS_CHECK_AFTER_SECONDS", defau
 # (behind a proxy, request.build_absolute_uri() would not match what Twilio signed). Also the
 # start of the opt-out link in every marketing SMS ({PUBLIC_BASE_URL}/p/s/<code>): keep it short.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Marketing campaigns (issue 12): what one SMS segment costs, for the campaign's cost estimate.
+SMS_COST_PER_SEGMENT_IDR = env.int("SMS_COST_PER_SEGMENT_IDR", default=350)
+# How often beat starts the campaigns whose time has come and refreshes their statistics.
+CAMPAIGNS_TICK_SECONDS = env.int("CAMPAIGNS_TICK_SECONDS", default=30)
 
 # --- The public site (/p/: pages for customers, no login; crm/public.py)
 # The company's name as customers know it: public pages and the SMS opt-out page say it.
@@ -306,6 +317,9 @@ COMPANY_NAME = env.str("COMPANY_NAME", default="Relasi")
 CELERY_BEAT_SCHEDULE = {
     "sends-sweep": {"task": "marketing.tasks.sends_sweep_task", "schedule": float(SMS_SWEEP_SECONDS),
                     "options": {"expire_seconds": SMS_SWEEP_SECONDS}},
+    # Campaigns due in a branch's zone get their send; finished ones their statistics (marketing.campaigns).
+    "campaigns-tick": {"task": "marketing.tasks.campaigns_tick_task", "schedule": float(CAMPAIGNS_TICK_SECONDS),
+                       "options": {"expire_seconds": CAMPAIGNS_TICK_SECONDS}},
     # Daily at 02:30 (CELERY_TIMEZONE), when nobody is reading them.
     "notifications-prune": {"task": "accounts.tasks.notifications_prune_task",
                             "schedule": crontab(hour=2, minute=30), "options": {"expire_seconds": 3600}},
@@ -318,4 +332,16 @@ CELERY_BEAT_SCHEDULE = {
     # New leads nobody contacted within the branch's business hours: escalated once each (sales.services).
     "sales-leads-escalate": {"task": "sales.tasks.leads_escalate_task", "schedule": 300.0,
                              "options": {"expire_seconds": 300}},
+    # Every minute: activities due within SALES_ACTIVITY_REMINDER_MINUTES, reminded once each (sales.activity_services).
+    "sales-activity-reminders": {"task": "sales.tasks.activity_reminders_send_task", "schedule": 60.0,
+                                 "options": {"expire_seconds": 60}},
+    # Daily at 03:15: lead scores whose "contacted recently" points ran out (sales.activity_services).
+    "sales-leads-score-age": {"task": "sales.tasks.leads_score_age_task", "schedule": crontab(hour=3, minute=15),
+                              "options": {"expire_seconds": 3600}},
+    # Daily at 00:20: quotations past their validity are marked expired, once each (sales.quotations).
+    "sales-quotations-expire": {"task": "sales.tasks.quotations_expire_task", "schedule": crontab(hour=0, minute=20),
+                                "options": {"expire_seconds": 3600}},
+    # Hourly: shipments past their promised date notify the shipment clerks and the order's owner once (sales.orders).
+    "sales-shipments-late": {"task": "sales.tasks.shipments_notify_late_task", "schedule": crontab(minute=25),
+                             "options": {"expire_seconds": 3600}},
 }

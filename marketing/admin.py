@@ -112,3 +112,40 @@ class ReminderOccurrenceAdmin(BranchScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Segments and campaigns (issue 12): read in the back office; written in the staff pages,
+# where approval and the pipeline's rules apply (marketing.campaigns).
+from .models import Campaign, Segment  # noqa: E402
+
+
+@admin.register(Segment)
+class SegmentAdmin(BranchScopedAdmin):
+    customer_path = ""  # a segment carries its own branch
+    list_display = ("name", "kind", "branch", "created_by", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    list_select_related = ("branch", "created_by")
+    raw_id_fields = ("branch", "created_by")
+    readonly_fields = AUDIT_FIELDS + ("kind", "definition", "import_report")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(BranchScopedAdmin):
+    customer_path = ""
+    list_display = ("name", "channel", "status", "segment", "branch", "created_by", "approved_by", "started_at")
+    list_filter = ("status", "channel")
+    search_fields = ("name",)
+    list_select_related = ("segment", "branch", "created_by", "approved_by")
+    raw_id_fields = ("segment", "branch", "created_by", "approved_by")
+    readonly_fields = AUDIT_FIELDS + ("status", "approved_by", "approved_at", "submitted_at", "started_at",
+                                      "finished_at", "stats", "stats_final")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -54,3 +54,23 @@ def reminders_tick_task() -> int | None:
 
     run = reminders_tick()
     return run.pk if run else None
+
+
+@shared_task
+def campaigns_tick_task() -> dict:
+    """Every CAMPAIGNS_TICK_SECONDS (beat), and at once when a campaign is sent: start the
+    campaigns due in each branch's zone, finish those whose sends are done (statistics
+    stored). Safe to run twice at once (marketing.campaigns.campaigns_tick)."""
+    from .campaigns import campaigns_tick
+
+    return campaigns_tick(fan_out=True)
+
+
+@shared_task(acks_late=True)
+def campaign_branch_start_task(run_id: int) -> int | None:
+    """One branch's send of a campaign (hold-out recorded, rows queued): exactly once, by a
+    row lock and the send's idempotency key, however often it is delivered."""
+    from .campaigns import branch_run_start
+
+    send = branch_run_start(run_id=run_id)
+    return send.pk if send else None

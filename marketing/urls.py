@@ -16,3 +16,28 @@ urlpatterns = [
     path("webhooks/twilio/status/", views.twilio_status, name="twilio_status"),
     path("webhooks/twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
 ]
+
+# Segments and campaigns (issue 12): marketing/campaign_views.py.
+from . import campaign_views  # noqa: E402
+
+urlpatterns += [
+    path("segments/", campaign_views.segment_list, name="segment_list"),
+    path("segments/new/", campaign_views.segment_create, name="segment_create"),
+    path("segments/upload/", campaign_views.segment_upload, name="segment_upload"),
+    path("segments/preview/", campaign_views.segment_preview, name="segment_preview"),
+    path("segments/builder/", campaign_views.segment_builder, name="segment_builder"),
+    path("segments/<uuid:segment_id>/", campaign_views.segment_edit, name="segment_edit"),
+    path("campaigns/", campaign_views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaign_views.campaign_create, name="campaign_create"),
+    path("campaigns/<uuid:campaign_id>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<uuid:campaign_id>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<uuid:campaign_id>/progress/", campaign_views.campaign_progress, name="campaign_progress"),
+    path("campaigns/<uuid:campaign_id>/submit/", campaign_views.campaign_submit, name="campaign_submit"),
+    path("campaigns/<uuid:campaign_id>/approve/", campaign_views.campaign_approve, name="campaign_approve"),
+    path("campaigns/<uuid:campaign_id>/send/", campaign_views.campaign_send, name="campaign_send"),
+    path("campaigns/<uuid:campaign_id>/pause/", campaign_views.campaign_pause, name="campaign_pause"),
+    path("campaigns/<uuid:campaign_id>/resume/", campaign_views.campaign_resume, name="campaign_resume"),
+    path("campaigns/<uuid:campaign_id>/cancel/", campaign_views.campaign_cancel, name="campaign_cancel"),
+    path("campaigns/<uuid:campaign_id>/test/", campaign_views.campaign_test_send, name="campaign_test_send"),
+    path("campaigns/<uuid:campaign_id>/recipients.csv", campaign_views.campaign_export, name="campaign_export"),
+]

@@ -81,4 +81,27 @@ class AssetFactory(factory.Factory):
         return services.asset_create(**kwargs)
 
 
+class SegmentFactory(factory.django.DjangoModelFactory):
+    """A criteria segment of a branch (issue 12); by default everyone of the branch consenting to SMS."""
+
+    class Meta:
+        model = "marketing.Segment"
+
+    name = factory.Sequence(lambda n: f"Segmen {n}")
+    branch = factory.SubFactory(BranchFactory)
+    definition = factory.LazyFunction(lambda: {"groups": [[{"key": "consent", "value": "sms"}]]})
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A draft SMS campaign to a segment of its branch."""
+
+    class Meta:
+        model = "marketing.Campaign"
+
+    name = factory.Sequence(lambda n: f"Kampanye {n}")
+    branch = factory.SubFactory(BranchFactory)
+    segment = factory.LazyAttribute(lambda o: SegmentFactory(branch=o.branch))
+    body = "Halo {{ first_name }}, promo servis di {{ branch_name }}."
+
+
 __all__ = ["Asset"]
