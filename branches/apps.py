@@ -14,3 +14,8 @@ class BranchesConfig(AppConfig):
 
         # After crm's customers (order 0): hours and closures of the demo branches.
         demo_steps.register(DemoStep(key="branches", run=demo.run, order=50))
+
+        from crm.registry import NavLink, nav_links
+
+        nav_links.register(NavLink("branches", _("Branches"), "branches:branch_list", menu="branches",
+                                   menu_label=_("Branches"), order=70, permission="branches.view_openinghours"))

@@ -8,8 +8,18 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         # crm's own parts of the shared pages, registered the way every app registers its own.
-        from . import selectors
-        from .registry import HomeCard, Panel, home_cards, panels
+        from . import segments, selectors
+
+        segments.register()  # the customer's own segment criteria (issue 12)
+        from .registry import HomeCard, NavLink, Panel, home_cards, nav_links, panels
+
+        # The top menu: each app adds its links the same way (crm.registry.NavLink).
+        menu = {"menu": "customers", "menu_label": _("Customers")}
+        nav_links.register(NavLink("customers", _("Customer list"), "crm:customer_list", order=10, **menu))
+        nav_links.register(NavLink("customer-new", _("New customer"), "crm:customer_create", order=11,
+                                   permission="crm.add_customer", **menu))
+        nav_links.register(NavLink("admin", _("Back office"), "admin:index", menu="admin", menu_label=_("Back office"),
+                                   order=90, staff_only=True))
 
         panels.register(Panel(
             key="vehicles", title=_("Vehicles"), order=10, template="crm/panels/vehicles.html",

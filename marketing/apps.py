@@ -18,6 +18,17 @@ class MarketingConfig(AppConfig):
             empty_text=_("This customer cannot receive SMS."),
         ))
 
+        from crm.registry import NavLink, nav_links
+
+        menu = {"menu": "marketing", "menu_label": _("Marketing")}
+        for order, (key, label, url_name, permission) in enumerate([
+            ("outbox", _("Outbox"), "marketing:outbox", "marketing.view_message"),
+            ("campaigns", _("Campaigns"), "marketing:campaign_list", "marketing.view_campaign"),
+            ("segments", _("Segments"), "marketing:segment_list", "marketing.view_segment"),
+            ("reminders", _("Reminders"), "marketing:reminder_rules", "marketing.view_reminderrule"),
+        ]):
+            nav_links.register(NavLink(key, label, url_name, order=40 + order, permission=permission, **menu))
+
         # Scheduled reminders (marketing.reminders).
         from accounts.notifications import notification_kind_register
         from crm.registry import DemoStep, HomeCard, demo_steps, home_cards
@@ -33,3 +44,16 @@ class MarketingConfig(AppConfig):
             empty_text=_("No birthdays or vehicle due dates in your branch today."),
         ))
         demo_steps.register(DemoStep(key="reminders", run=reminder_demo.run, order=60))
+
+        # Segments and campaigns (issue 12): marketing.segments, marketing.campaigns.
+        from . import campaign_demo, campaigns
+
+        notification_kind_register(campaigns.NOTIFY_SUBMITTED, _("Campaign waiting for your approval"))
+        notification_kind_register(campaigns.NOTIFY_APPROVED, _("Your campaign was approved"))
+        demo_steps.register(DemoStep(key="campaigns", run=campaign_demo.run, order=70))
+        home_cards.register(HomeCard(
+            key="campaigns_to_approve", title=_("Campaigns waiting for your approval"), order=18,
+            template="marketing/campaigns/card_to_approve.html", selector=campaigns.to_approve_card,
+            permission="marketing.approve_campaign", link="marketing:campaign_list", queries=1,
+            empty_text=_("No campaign is waiting for your approval."),
+        ))

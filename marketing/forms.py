@@ -159,7 +159,13 @@ class ReminderRuleForm(forms.ModelForm):
             branch.required = True
             branch.empty_label = None
             branch.help_text = ""
-        self.fields["body"].help_text = gettext("Placeholders: %(list)s") % {"list": " ".join(placeholder_tokens())}
+        from crm.registry import reminder_kinds
+
+        help_text = gettext("Placeholders: %(list)s") % {"list": " ".join(placeholder_tokens())}
+        for kind in reminder_kinds:
+            help_text += " " + gettext("%(kind)s also: %(list)s") % {
+                "kind": kind.label, "list": " ".join("{{ %s }}" % name for name in kind.placeholders)}
+        self.fields["body"].help_text = help_text
 
     def clean_lead_days(self):
         days = self.cleaned_data["lead_days"]
@@ -180,9 +186,11 @@ class ReminderRuleForm(forms.ModelForm):
         return value
 
     def _clean_text(self, name):
+        from .reminders import placeholders_for
+
         value = self.cleaned_data.get(name, "")
         if value:
-            check_template(value)
+            check_template(value, placeholders_for(self.cleaned_data.get("kind", "")))
         return value
 
     def clean_body(self):

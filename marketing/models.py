@@ -58,6 +58,9 @@ class Send(TimeStampedModel):
     # it (and for a customer it is not theirs) they speak of the customer's first vehicle.
     asset = models.ForeignKey(Asset, verbose_name=_("vehicle"), on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
+    # More placeholder values, by language ({"id": {"amount_due": "Rp 5.000.000"}, "en": {...}}):
+    # what a reminder of a registered kind says about its record (a payment due, a quotation).
+    extra_values = models.JSONField(_("more placeholder values"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -171,6 +174,14 @@ class ReminderRuleQuerySet(BranchScopedQuerySet):
         return self.filter(models.Q(branch__isnull=True) | models.Q(branch_id=user.branch_id))
 
 
+def reminder_kind_choices():
+    """Marketing's own occasions, then those other apps register (crm.registry.reminder_kinds:
+    a payment due, a quotation expiring)."""
+    from crm.registry import reminder_kinds
+
+    return [*ReminderRule.Kind.choices, *((kind.key, kind.label) for kind in reminder_kinds)]
+
+
 class ReminderRule(TimeStampedModel):
     """"Send this text N days before (or after) this date of each customer or vehicle"."""
 
@@ -187,7 +198,7 @@ class ReminderRule(TimeStampedModel):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("occasion"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("occasion"), max_length=20, choices=reminder_kind_choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Send.Channel.choices, default=Send.Channel.SMS)
     subject = models.CharField(_("email subject"), max_length=200, blank=True)
     body = models.TextField(_("message (Indonesian)"))
@@ -222,7 +233,7 @@ class ReminderRule(TimeStampedModel):
 
     @property
     def is_vehicle_kind(self) -> bool:
-        return self.kind != self.Kind.BIRTHDAY
+        return self.kind in self.Kind.values and self.kind != self.Kind.BIRTHDAY
 
 
 class ReminderRun(TimeStampedModel):
@@ -274,6 +285,8 @@ class ReminderOccurrence(models.Model):
     rule = models.ForeignKey(ReminderRule, on_delete=models.CASCADE, related_name="occurrences")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reminder_occurrences")
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # The record of a registered kind (a payment due, a quotation) the reminder speaks of.
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     occasion = models.DateField(_("occasion date"))
     due_on = models.DateField(_("due to be sent on"))
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
@@ -286,10 +299,183 @@ class ReminderOccurrence(models.Model):
         verbose_name_plural = _("reminder occurrences")
         constraints = [
             # NULLS NOT DISTINCT: a birthday (no vehicle) is once per customer too.
-            models.UniqueConstraint(fields=["rule", "customer", "asset", "occasion"], nulls_distinct=False,
-                                    name="reminder_once_per_occasion"),
+            models.UniqueConstraint(fields=["rule", "customer", "asset", "subject_id", "occasion"],
+                                    nulls_distinct=False, name="reminder_once_per_occasion"),
         ]
         indexes = [models.Index(fields=["run", "rule"], name="reminderocc_run_idx")]
 
     def __str__(self):
         return f"{self.rule_id}/{self.customer_id}/{self.asset_id} {self.occasion} {self.outcome}"
+
+
+# --- Segments and campaigns (issue 12; marketing.segments, marketing.campaigns) -----------------
+class SegmentQuerySet(BranchScopedQuerySet):
+    """A branch's segments are its own; a segment with no branch (head office's, for every
+    branch) is seen by head office only."""
+
+    branch_paths = ("branch",)
+
+
+class Segment(TimeStampedModel):
+    """Who a campaign goes to: criteria compiled to one query (rules), or an uploaded list (static)."""
+
+    class Kind(models.TextChoices):
+        RULES = "rules", _("Criteria")
+        STATIC = "static", _("Uploaded list")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices, default=Kind.RULES)
+    # The customers it may ever reach: this branch's, or every branch's when empty (head office).
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    # {"groups": [[{"key": ..., "value": ...}, ...], ...]}: AND inside a group, OR between groups.
+    definition = models.JSONField(_("criteria"), default=dict, blank=True)
+    # A static list's import report: lines read, matched, unmatched and junk (samples).
+    import_report = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    objects = SegmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("marketing:segment_edit", args=[self.public_id])
+
+
+class SegmentMember(models.Model):
+    """One customer of a static segment."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
+        constraints = [models.UniqueConstraint(fields=["segment", "customer"], name="segment_member_once")]
+
+
+class CampaignQuerySet(BranchScopedQuerySet):
+    branch_paths = ("branch",)
+
+
+class Campaign(TimeStampedModel):
+    """A message to a segment, approved by a manager, sent through the pipeline (one Send per branch)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    segment = models.ForeignKey(Segment, verbose_name=_("segment"), on_delete=models.PROTECT,
+                                related_name="campaigns")
+    channel = models.CharField(_("channel"), max_length=8, choices=Send.Channel.choices, default=Send.Channel.SMS)
+    subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    body = models.TextField(_("message (Indonesian)"))
+    subject_en = models.CharField(_("email subject in English"), max_length=200, blank=True)
+    body_en = models.TextField(_("message in English"), blank=True,
+                               help_text=_("Optional: customers whose language is English get this text."))
+    # Empty: sent when someone presses "Send now" after approval. Otherwise this wall-clock
+    # time in each branch's own zone (09:00 is 09:00 WIB in Bandung and 09:00 WIT in Jayapura).
+    send_at_local = models.DateTimeField(_("send at (each branch's local time)"), null=True, blank=True)
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("hold-out (%)"), default=0,
+        help_text=_("Keep this share of the segment unsent, to compare their conversions with the recipients'."))
+    conversion_days = models.PositiveSmallIntegerField(_("conversion window (days)"), default=14)
+    cost_idr = models.DecimalField(_("cost (Rp)"), max_digits=14, decimal_places=0, null=True, blank=True,
+                                   help_text=_("Optional: what the campaign cost, for the cost per conversion."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The statistics, aggregated when it finished (and once more when the conversion window closed).
+    stats = models.JSONField(default=dict, blank=True)
+    stats_final = models.BooleanField(default=False)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        permissions = [("approve_campaign", _("Can approve campaigns"))]
+        indexes = [models.Index(fields=["status"], name="campaign_status_idx",
+                                condition=models.Q(status__in=["scheduled", "sending", "done"]))]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("marketing:campaign_detail", args=[self.public_id])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.SUBMITTED)
+
+
+class CampaignBranch(models.Model):
+    """The campaign in one branch: due at the campaign's local time in that branch's zone,
+    and the pipeline's Send once started (created by the beat task, exactly once)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="branch_runs")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True)
+    send = models.OneToOneField(Send, on_delete=models.SET_NULL, null=True, blank=True, related_name="campaign_run")
+    holdout = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign branch run")
+        verbose_name_plural = _("campaign branch runs")
+        constraints = [models.UniqueConstraint(fields=["campaign", "branch"], name="campaign_branch_once")]
+        indexes = [models.Index(fields=["due_at"], name="campaignbranch_due_idx",
+                                condition=models.Q(send__isnull=True, due_at__isnull=False))]
+
+
+class CampaignHoldout(models.Model):
+    """A customer of the segment kept out of the campaign (the hold-out group), recorded when
+    the branch's send starts: the segment is live, so a recomputation later would drift."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="holdouts")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("hold-out customer")
+        verbose_name_plural = _("hold-out customers")
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_holdout_once")]
+
+
+class SendCounter(models.Model):
+    """How many messages of a send are in each status: kept by database triggers on
+    marketing_message (migration 0010), one upsert per statement, so a progress bar reads a
+    few rows instead of counting a million messages."""
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="counters", db_constraint=False)
+    status = models.CharField(max_length=24)  # a Message status, or "code:<error code>" of failed ones
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("send counter")
+        verbose_name_plural = _("send counters")
+        constraints = [models.UniqueConstraint(fields=["send", "status"], name="sendcounter_once")]

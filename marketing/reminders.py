@@ -64,6 +64,24 @@ ASSET_FIELD = {
     Kind.INSURANCE_END: "insurance_end",
     Kind.STNK_DUE: "stnk_due",
 }
+
+
+def registered_kind(rule: ReminderRule):
+    """The ReminderKind another app registered for this rule's kind, or None for marketing's
+    own (birthday, the vehicle dates)."""
+    from crm.registry import reminder_kinds
+
+    return None if rule.kind in Kind.values else reminder_kinds.get(rule.kind)
+
+
+def placeholders_for(kind: str) -> dict[str, str]:
+    """Placeholders a rule of ``kind`` may use beyond the customer's and vehicle's own."""
+    from crm.registry import reminder_kinds
+
+    registered = None if kind in Kind.values else reminder_kinds.get(kind)
+    return dict(registered.placeholders) if registered else {}
+
+
 TICK_LOCK = 0x52454D44  # "REMD": one tick at a time (the unique constraint is the guarantee)
 
 NOTIFY_CALL = "marketing.reminder_call"
@@ -121,6 +139,9 @@ def candidates(rule: ReminderRule, branch_id: int, occasion: dt.date):
     scan of the customer table."""
     if rule.kind == Kind.BIRTHDAY:
         return Customer.objects.filter(birthday_q(occasion), branch_id=branch_id, kind=Customer.Kind.PERSON)
+    registered = registered_kind(rule)
+    if registered is not None:  # values_list(customer id, record id)
+        return registered.candidates(branch_id, occasion)
     field = ASSET_FIELD.get(rule.kind)
     if field is None:
         return Asset.objects.none()
@@ -132,7 +153,10 @@ def _candidate_sql(rule: ReminderRule, branch_id: int, occasion: dt.date) -> tup
     from django.core.exceptions import EmptyResultSet
 
     qs = candidates(rule, branch_id, occasion).order_by()
-    qs = qs.values_list("id") if rule.kind == Kind.BIRTHDAY else qs.values_list("customer_id", "id")
+    if rule.kind == Kind.BIRTHDAY:
+        qs = qs.values_list("id")
+    elif registered_kind(rule) is None:
+        qs = qs.values_list("customer_id", "id")
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:
@@ -142,7 +166,7 @@ def _candidate_sql(rule: ReminderRule, branch_id: int, occasion: dt.date) -> tup
 
 def _insert_occurrences(rule, branch_id, occasion, day, run, *, stale: bool) -> list[tuple]:
     """Record every candidate not recorded yet; return the rows this call inserted:
-    ``(id, customer_id, asset_id, outcome)``. Rows another tick recorded first are not
+    ``(id, customer_id, asset_id, outcome, subject_id)``. Rows another tick recorded first are not
     returned (ON CONFLICT DO NOTHING waits for that tick's transaction, then skips them)."""
     from .services import OPT_OUT_SOURCES
 
@@ -152,15 +176,17 @@ def _insert_occurrences(rule, branch_id, occasion, day, run, *, stale: bool) -> 
     channel = rule.channel  # "sms" / "email": the consent columns of crm_customer
     if channel not in Send.Channel.values:  # it becomes part of the SQL text below
         raise ValueError(f"Unknown channel {channel!r}")
-    birthday = rule.kind == Kind.BIRTHDAY
-    asset = "NULL::bigint" if birthday else "cand.asset_id"
-    columns = "cand(customer_id)" if birthday else "cand(customer_id, asset_id)"
+    birthday, registered = rule.kind == Kind.BIRTHDAY, registered_kind(rule) is not None
+    asset = "NULL::bigint" if birthday or registered else "cand.asset_id"
+    subject = "cand.subject_id" if registered else "NULL::bigint"
+    columns = ("cand(customer_id)" if birthday else "cand(customer_id, subject_id)" if registered
+               else "cand(customer_id, asset_id)")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO marketing_reminderoccurrence
-                (rule_id, customer_id, asset_id, occasion, due_on, outcome, run_id, created_at)
-            SELECT %s, cand.customer_id, {asset}, %s, %s,
+                (rule_id, customer_id, asset_id, subject_id, occasion, due_on, outcome, run_id, created_at)
+            SELECT %s, cand.customer_id, {asset}, {subject}, %s, %s,
                    CASE WHEN %s THEN 'stale'
                         WHEN c.{channel}_consent THEN 'queued'
                         WHEN c.{channel}_consent_source = ANY(%s) THEN 'opted_out'
@@ -170,7 +196,7 @@ def _insert_occurrences(rule, branch_id, occasion, day, run, *, stale: bool) -> 
             FROM ({sql}) AS {columns}
             JOIN crm_customer c ON c.id = cand.customer_id
             ON CONFLICT ON CONSTRAINT reminder_once_per_occasion DO NOTHING
-            RETURNING id, customer_id, asset_id, outcome
+            RETURNING id, customer_id, asset_id, outcome, subject_id
             """,
             [rule.pk, occasion, day, stale, list(OPT_OUT_SOURCES), rule.no_consent == ReminderRule.NoConsent.CALL,
              run.pk if run else None, *params],
@@ -212,6 +238,9 @@ def _queue(rule: ReminderRule, branch_id: int, occasion: dt.date, run, rows: lis
     created = 0
     if rule.kind == Kind.BIRTHDAY:
         return _queue_bulk(rule, branch_id, occasion, [r[0] for r in queued])
+    registered = registered_kind(rule)
+    if registered is not None:
+        return _queue_records(rule, registered, occasion, queued)
     # A customer with one vehicle: its vehicle placeholders speak of that one (a send's
     # default is the customer's first vehicle), so they share one bulk send. A customer
     # with several gets one send per due vehicle, naming it.
@@ -223,10 +252,36 @@ def _queue(rule: ReminderRule, branch_id: int, occasion: dt.date, run, rows: lis
         created += _queue_bulk(rule, branch_id, occasion, bulk)
     queued = [r for r in queued if r[1] not in single]
     assets = Asset.objects.only("id", "customer_id").in_bulk([r[2] for r in queued])
-    for occ_id, customer_id, asset_id, _outcome in queued:
+    for occ_id, customer_id, asset_id, _outcome, _subject in queued:
         send = send_create(idempotency_key=f"reminder-occurrence:{occ_id}",
                            name=f"{rule.name} {occasion:%d/%m/%Y}"[:200], customers=[customer_id], by=None,
                            purpose=_purpose(rule), department="marketing", asset=assets.get(asset_id),
+                           **_send_texts(rule))
+        ReminderOccurrence.objects.filter(pk=occ_id).update(send=send)
+        created += send.recipients
+    return created
+
+
+def _record_values(registered, subject_ids: list[int]) -> dict[int, dict[str, dict[str, str]]]:
+    """{record id: {language: placeholder values}} for every language a message may be in."""
+    out: dict[int, dict[str, dict[str, str]]] = {pk: {} for pk in subject_ids}
+    for language, _name in settings.LANGUAGES:
+        for pk, values in registered.values(subject_ids, language).items():
+            out.setdefault(pk, {})[language] = values
+    return out
+
+
+def _queue_records(rule: ReminderRule, registered, occasion: dt.date, queued: list[tuple]) -> int:
+    """One send per occurrence of a registered kind, carrying what it says about its record
+    (the amount and number of a payment due...), its key made from the occurrence."""
+    from .services import send_create
+
+    values = _record_values(registered, [r[4] for r in queued])
+    created = 0
+    for occ_id, customer_id, _asset, _outcome, subject_id in queued:
+        send = send_create(idempotency_key=f"reminder-occurrence:{occ_id}",
+                           name=f"{rule.name} {occasion:%d/%m/%Y}"[:200], customers=[customer_id], by=None,
+                           purpose=_purpose(rule), department="marketing", extra_values=values.get(subject_id, {}),
                            **_send_texts(rule))
         ReminderOccurrence.objects.filter(pk=occ_id).update(send=send)
         created += send.recipients
@@ -250,8 +305,8 @@ def _call_tasks(rule: ReminderRule, occasion: dt.date, rows: list[tuple]) -> Non
              direction=Interaction.Direction.INTERNAL, department="marketing",
              summary=summary % {"rule": rule.name, "date": occasion.strftime("%d/%m/%Y")},
              source=occurrences[occ_id])
-        for occ_id, customer_id, _a, _o in calls])
-    for _occ_id, customer_id, _a, _o in calls:
+        for occ_id, customer_id, _a, _o, _s in calls])
+    for _occ_id, customer_id, _a, _o, _s in calls:
         customer = customers[customer_id]
         if customer.owner_id:
             notification_send(to=customer.owner, verb=NOTIFY_CALL, target=customer)
@@ -373,14 +428,18 @@ def today_card(user, *, now: dt.datetime | None = None) -> list[dict] | None:
     return rows
 
 
-def _render_for(rule: ReminderRule, customer: Customer, asset_id: int | None) -> tuple[str, str]:
-    """(language, text) the customer would get, as the pipeline renders it (no opt-out link)."""
+def _render_for(rule: ReminderRule, customer: Customer, asset_id: int | None,
+                extra: dict | None = None) -> tuple[str, str]:
+    """(language, text) the customer would get, as the pipeline renders it (no opt-out link);
+    ``extra``: a registered kind's record values by language (_record_values)."""
     from .services import _values
     from .text import compile_template, render
 
     language = "en" if rule.body_en and customer.language == "en" else settings.LANGUAGE_CODE
     body = rule.body_en if language == "en" else rule.body
-    return language, render(compile_template(body), _values(customer, asset_id, language=language))
+    values = _values(customer, asset_id, language=language)
+    values.update((extra or {}).get(language) or {})
+    return language, render(compile_template(body, placeholders_for(rule.kind)), values)
 
 
 def _would(rule: ReminderRule, customer: Customer) -> str:
@@ -418,6 +477,19 @@ def rule_preview(rule: ReminderRule, user, *, now: dt.datetime | None = None, da
 
 
 def _sample(rule, qs, branch, limit) -> list[dict]:
+    registered = registered_kind(rule)
+    if registered is not None:  # (customer id, record id) pairs
+        pairs = list(qs.order_by()[:limit])
+        customers = (Customer.objects.select_related("branch").prefetch_related("assets")
+                     .in_bulk([customer_id for customer_id, _record in pairs]))
+        values = _record_values(registered, [record for _customer, record in pairs])
+        out = []
+        for customer_id, record in pairs:
+            customer = customers[customer_id]
+            language, text = _render_for(rule, customer, None, values.get(record))
+            out.append({"customer": customer, "asset": None, "branch": branch, "language": language, "text": text,
+                        "outcome": Outcome(_would(rule, customer)).label})
+        return out
     if rule.kind == Kind.BIRTHDAY:
         customers = list(qs.select_related("branch").prefetch_related("assets").order_by("id")[:limit])
         pairs = [(c, None) for c in customers]

@@ -68,7 +68,8 @@ class Skipped:
 # --- creating a send ---------------------------------------------------------------------
 def send_create(*, idempotency_key: str, channel: str, name: str, body: str, customers, by: User | None,
                 purpose: str = Send.Purpose.MARKETING, subject: str = "", department: str | None = None,
-                asset: Asset | None = None, body_en: str = "", subject_en: str = "") -> Send:
+                asset: Asset | None = None, body_en: str = "", subject_en: str = "",
+                extra_values: dict | None = None) -> Send:
     """One template to many customers as one send. Same key again = the same send, unchanged.
 
     ``body`` (and ``subject``) are the Indonesian text; ``body_en``/``subject_en`` the same
@@ -78,12 +79,14 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
     ``customers`` is a Customer queryset or an iterable of customer ids (ints). An empty
     audience gives a finished send (done) with no recipients. ``asset``: the vehicle the
     vehicle placeholders speak of for its owner (see message_send_one); for everyone else,
-    and without it, their first vehicle."""
+    and without it, their first vehicle. ``extra_values``: more placeholders, by language
+    (``{"id": {"amount_due": "Rp 5.000.000"}, "en": {...}}``), e.g. a reminder's record."""
     audience = _audience(customers)  # refuse a wrong audience before anything is written
-    compile_template(body)  # and a bad template, in either language
+    extra = sorted({name for values in (extra_values or {}).values() for name in values})
+    compile_template(body, extra)  # and a bad template, in either language
     for text in (subject, body_en, subject_en):
         if text:
-            compile_template(text)
+            compile_template(text, extra)
     existing = Send.objects.filter(idempotency_key=idempotency_key).first()
     if existing:
         return existing
@@ -93,7 +96,8 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
             defaults={"channel": channel, "purpose": purpose, "name": name, "body": body, "subject": subject,
                       "body_en": body_en, "subject_en": subject_en,
                       "department": department or staff_department(by),
-                      "branch": by.branch if by else None, "created_by": by, "asset": asset},
+                      "branch": by.branch if by else None, "created_by": by, "asset": asset,
+                      "extra_values": extra_values or {}},
         )
         if not created:  # two requests at once: the other one made it
             return send
@@ -410,12 +414,14 @@ class SendTexts:
 
     def __init__(self, send: Send):
         self.send = send
-        indonesian = (compile_template(send.body), compile_template(send.subject) if send.subject else None)
+        extra = sorted({name for values in send.extra_values.values() for name in values})
+        indonesian = (compile_template(send.body, extra),
+                      compile_template(send.subject, extra) if send.subject else None)
         self.by_language = {settings.LANGUAGE_CODE: indonesian}
         if send.body_en:
             subject_en = send.subject_en or send.subject
-            self.by_language["en"] = (compile_template(send.body_en),
-                                      compile_template(subject_en) if subject_en else None)
+            self.by_language["en"] = (compile_template(send.body_en, extra),
+                                      compile_template(subject_en, extra) if subject_en else None)
 
     def language_for(self, customer: Customer) -> str:
         return customer.language if customer.language in self.by_language else settings.LANGUAGE_CODE
@@ -426,6 +432,8 @@ class SendTexts:
         language = self.language_for(message.customer)
         body, subject = self.by_language[language]
         values = _values(message.customer, self.send.asset_id, language=language)
+        extra = self.send.extra_values
+        values.update(extra.get(language) or extra.get(settings.LANGUAGE_CODE) or {})
         return message_text(message, render(body, values), language), render(subject, values) if subject else ""
 
 

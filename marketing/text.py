@@ -38,15 +38,17 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 SMS_PARTS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
 
-def check_template(body: str) -> None:
-    """Raise ValidationError naming the problem if ``body`` is not a usable message template."""
+def check_template(body: str, extra=()) -> None:
+    """Raise ValidationError naming the problem if ``body`` is not a usable message template.
+    ``extra``: more placeholder names this message may use (a reminder's record: a payment due)."""
     if "{%" in body or "{#" in body:
         raise ValidationError(_("Template tags ({% … %}) are not allowed; use placeholders like {{ first_name }}."))
-    unknown = sorted({name for name in _VARIABLE.findall(body) if name not in PLACEHOLDERS})
+    known = set(PLACEHOLDERS) | set(extra)
+    unknown = sorted({name for name in _VARIABLE.findall(body) if name not in known})
     if unknown:
         raise ValidationError(
             _("Unknown placeholder(s): %(names)s. Available: %(available)s.")
-            % {"names": ", ".join(unknown), "available": ", ".join(sorted(PLACEHOLDERS))}
+            % {"names": ", ".join(unknown), "available": ", ".join(sorted(known))}
         )
     try:
         _ENGINE.from_string(body)
@@ -54,8 +56,8 @@ def check_template(body: str) -> None:
         raise ValidationError(_("The message cannot be read: %(error)s") % {"error": exc})
 
 
-def compile_template(body: str):
-    check_template(body)
+def compile_template(body: str, extra=()):
+    check_template(body, extra)
     return _ENGINE.from_string(body)
 
 
