@@ -283,6 +283,9 @@ COMPLAINT_FILE_MAX_BYTES = env.int("COMPLAINT_FILE_MAX_BYTES", default=5 * 1024 
 # Workshop check-in photos: the same rules (images only), their own folder and size limit.
 SERVICE_FILES_ROOT = env.path("SERVICE_FILES_ROOT", default=BASE_DIR / ".run" / "private" / "service")
 SERVICE_PHOTO_MAX_BYTES = env.int("SERVICE_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+# Shipment hand-over photos (proof of delivery): the same rules again.
+SALES_FILES_ROOT = env.path("SALES_FILES_ROOT", default=BASE_DIR / ".run" / "private" / "sales")
+SALES_PROOF_MAX_BYTES = env.int("SALES_PROOF_MAX_BYTES", default=8 * 1024 * 1024)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_CHUNK = env.int("SMS_CHUNK", default=200)
 # Dispatch tasks started per send; with a thread-pool worker, requests in flight at once.
