@@ -312,7 +312,7 @@ def seed_activities_bench(*, total: int, stdout=None) -> int:
                    CASE WHEN due < now() THEN due END, now(), now()
             FROM generate_series(1, %s) g
             JOIN reps r ON r.n = g %% r.total AND r.cid IS NOT NULL
-            CROSS JOIN LATERAL (SELECT now() + ((g * 7919) %% 172800 - 86400) * interval '1 minute' AS due) d
+            CROSS JOIN LATERAL (SELECT now() + ((g::bigint * 7919) %% 172800 - 86400) * interval '1 minute' AS due) d
         """, [missing])
         made = cursor.rowcount
         cursor.execute("VACUUM ANALYZE sales_activity")

@@ -451,7 +451,9 @@ def bench_seed(*, total: int, stdout) -> None:
                   SELECT now(), now(), gen_random_uuid(), o.branch_id, o.id, o.customer_id, o.owner_id,
                          'BENCH/QUO/' || lpad(g::text, 8, '0'), 1, 'accepted', 'otr', current_date - (g %% 300)::int,
                          current_date - (g %% 300)::int + 14, '', 300000000, 0, 36000000, 336000000, now(), ''
-                  FROM generate_series(%s, %s) g JOIN opps o ON o.rn = g %% o.n
+                  FROM generate_series(%s, %s) g
+                  -- A constant modulus (an InitPlan), so the join is hashed, not a nested loop.
+                  JOIN opps o ON o.rn = g %% (SELECT count(*) FROM sales_opportunity)
                   RETURNING id, branch_id, customer_id, created_by_id)
                 INSERT INTO sales_salesorder (created_at, updated_at, public_id, branch_id, customer_id, quotation_id,
                     owner_id, number, status, total, vin, cancel_reason, status_changed_at)
