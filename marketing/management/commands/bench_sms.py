@@ -35,7 +35,7 @@ from crm.celery import app as celery_app
 from crm.models import Customer
 from marketing import services
 from marketing.gateway import make_server
-from marketing.models import Message, Send
+from marketing.models import Message, ReminderOccurrence, Send
 
 SID, TOKEN = "ACbench00000000000000000000000000", "bench-token"
 ROOT = Path(settings.BASE_DIR)
@@ -72,9 +72,12 @@ class Command(BaseCommand):
         parser.add_argument("--parallel", type=int, default=6, help="Dispatch tasks per send.")
         parser.add_argument("--stuck", type=int, default=20, help="SMS_STUCK_AFTER_SECONDS for the run.")
         parser.add_argument("--timeout", type=float, default=5, help="TWILIO_TIMEOUT_SECONDS for the run.")
+        parser.add_argument("--birthdays", type=int, default=0,
+                            help="Instead of one send: give this many customers today's birthday, let the "
+                                 "reminder job pick them (timed) and the worker send every greeting.")
 
-    def handle(self, *args, sizes, bare, faults, concurrency, parallel, stuck, timeout, **opts):
-        sizes = [int(s) for s in sizes.split(",")]
+    def handle(self, *args, sizes, bare, faults, concurrency, parallel, stuck, timeout, birthdays=0, **opts):
+        sizes = [birthdays] if birthdays else [int(s) for s in sizes.split(",")]
         eligible = Customer.objects.filter(sms_consent=True, phone__startswith="+628")
         if eligible.count() < max(sizes):
             raise CommandError(f"Need {max(sizes):,} customers with SMS consent: run `make bench` first.")
@@ -112,16 +115,22 @@ class Command(BaseCommand):
             for size in sizes:
                 server.state.reset()
                 server.state.config.update(FAULTS if faults else {"callbacks": False})
-                ids = list(eligible.order_by("id").values_list("id", flat=True)[:size])
+                people = eligible.filter(kind=Customer.Kind.PERSON) if birthdays else eligible
+                ids = list(people.order_by("id").values_list("id", flat=True)[:size])
                 with override_settings(**twilio):
                     start = time.perf_counter()
-                    send = services.send_create(
-                        idempotency_key=f"bench-{size}-{time.time()}", channel="sms", name=f"Bench {size}",
-                        body="Halo {{ first_name }}, servis {{ vehicle_plate }}.",
-                        customers=Customer.objects.filter(id__in=ids), by=by)
+                    if birthdays:
+                        sends = self._birthday_sends(ids)
+                    else:
+                        sends = [services.send_create(
+                            idempotency_key=f"bench-{size}-{time.time()}", channel="sms", name=f"Bench {size}",
+                            body="Halo {{ first_name }}, servis {{ vehicle_plate }}.",
+                            customers=Customer.objects.filter(id__in=ids), by=by)]
                     created = time.perf_counter() - start
-                peak, elapsed = self._run(send, env, concurrency, settle=faults)
-                audit = self._audit(server, send, final_status=faults)
+                size = sum(send.recipients for send in sends)
+                peak, elapsed = self._run(sends, env, concurrency, settle=faults)
+                audits = [self._audit(server, send, final_status=faults) for send in sends]
+                audit = {key: sum(a[key] for a in audits) for key in audits[0]}
                 rate = size / elapsed
                 stats = server.state
                 self.stdout.write(
@@ -131,8 +140,9 @@ class Command(BaseCommand):
                     f"{stats.dropped}, {stats.failed}, {stats.error_after_accept} |")
                 if any(audit.values()):
                     raise CommandError(f"exactly-once broken: {audit}")
-                Message.objects.filter(send=send).delete()
-                Send.objects.filter(pk=send.pk).delete()
+                ReminderOccurrence.objects.filter(send__in=sends).delete()
+                Message.objects.filter(send__in=sends).delete()
+                Send.objects.filter(pk__in=[send.pk for send in sends]).delete()
         finally:
             if web:
                 os.killpg(web.pid, signal.SIGTERM)
@@ -175,8 +185,29 @@ class Command(BaseCommand):
                 time.sleep(0.1)
         raise CommandError("gunicorn did not start")
 
-    def _run(self, send, env, concurrency, *, settle) -> tuple[float, float]:
-        """Worker + beat until the send is done (and, with callbacks, every status final)."""
+    def _birthday_sends(self, ids: list[int]) -> list:
+        """Today (in each customer's branch zone, all WIB/WITA/WIT) is the birthday of these
+        customers; one birthday rule; the reminder job's tick, as beat runs it, creates the
+        greetings' sends (SMS quiet hours are off for the run)."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from marketing import reminders
+        from marketing.models import ReminderRule
+
+        today = timezone.now().astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+        Customer.objects.filter(id__in=ids).update(birth_date=today.replace(year=1990))
+        ReminderRule.objects.filter(name="Bench birthday").delete()
+        ReminderRule.objects.create(name="Bench birthday", kind=ReminderRule.Kind.BIRTHDAY, channel="sms",
+                                    body="Selamat ulang tahun, {{ first_name }}!", send_time=dt.time(0, 0))
+        with override_settings(REMINDER_CATCH_UP_DAYS=0):
+            run = reminders.reminders_tick()
+        self.stdout.write(f"reminder tick: {run.selected:,} selected, {run.sent:,} queued, skipped {run.skipped}")
+        return list(Send.objects.filter(pk__in=ReminderOccurrence.objects.filter(run=run).values("send_id")))
+
+    def _run(self, sends, env, concurrency, *, settle) -> tuple[float, float]:
+        """Worker + beat until the sends are done (and, with callbacks, every status final)."""
         start = time.perf_counter()
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool", "threads", "--concurrency",
@@ -189,9 +220,9 @@ class Command(BaseCommand):
             while True:
                 time.sleep(1)
                 peak = max(peak, _peak_rss_mb(worker.pid))
-                send.refresh_from_db()
-                if send.status == Send.Status.DONE and not (
-                        settle and Message.objects.filter(send=send, status="sent").exists()):
+                done = Send.objects.filter(pk__in=[send.pk for send in sends], status=Send.Status.DONE).count()
+                if done == len(sends) and not (
+                        settle and Message.objects.filter(send__in=sends, status="sent").exists()):
                     return peak, time.perf_counter() - start
                 if worker.poll() is not None:
                     raise CommandError("the worker died")
