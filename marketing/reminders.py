@@ -424,8 +424,19 @@ def today_card(user, *, now: dt.datetime | None = None) -> list[dict] | None:
         for asset in (Asset.objects.filter(**{field: today}, customer__branch=branch).select_related("customer")
                       .only("plate_number", "make", "model", "customer__public_id", "customer__name")
                       .order_by("id")[:CARD_ROWS]):
-            rows.append({"customer": asset.customer, "what": Kind(kind).label, "asset": asset})
+            rows.append({"customer": asset.customer, "what": Kind(kind).label, "asset": asset,
+                         "book_url": _booking_url(asset.customer) if kind == Kind.SERVICE_DUE else ""})
     return rows
+
+
+def _booking_url(customer) -> str:
+    """The workshop's booking page for this customer, when the service app is installed."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("service:book", args=[customer.public_id])
+    except NoReverseMatch:
+        return ""
 
 
 def _render_for(rule: ReminderRule, customer: Customer, asset_id: int | None,

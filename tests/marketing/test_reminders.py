@@ -5,10 +5,11 @@ import datetime as dt
 import threading
 
 import pytest
+from django.urls import reverse
 from django.db import connection, connections
 
 from accounts.models import Branch
-from crm.models import Interaction
+from crm.models import Customer, Interaction
 from marketing import reminders
 from marketing.models import Message, ReminderOccurrence, ReminderRule, ReminderRun, Send
 from tests.factories import AssetFactory, BranchFactory, CustomerFactory
@@ -377,3 +378,6 @@ def test_the_home_card_is_on_the_home_page(client, branch_a, sales_a):
     client.force_login(sales_a)
     html = client.get("/").content.decode()
     assert "Birthdays and due dates today" in html and "Servis Hari Ini" in html
+    # A service due today links to the workshop's booking page for that customer.
+    customer = Customer.objects.get(name="Servis Hari Ini")
+    assert f'href="{reverse("service:book", args=[customer.public_id])}" class="reminder-book"' in html
