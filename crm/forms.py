@@ -63,6 +63,17 @@ class DateTimeInput(forms.DateTimeInput):
             "pattern": rf"({_DATE_PATTERN}) ?({_TIME_PATTERN})", "data-date-input": "datetime", **(attrs or {})})
 
 
+def form_add_errors(form, error) -> None:
+    """A service's ValidationError shown on ``form``: each field's errors at that field (when
+    the form has it), the rest above the form. Every view that calls a service after
+    ``form.is_valid()`` uses this one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
 def _digits_only_ambiguous(value, lengths: tuple[int, ...]) -> bool:
     """Digits typed without separators must be whole (``23112026``): ``1122026`` could be
     1 Dec or 11 Feb, and strptime would pick one silently."""

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import staff_view
 from crm.charts import Chart
+from crm.forms import form_add_errors
 from crm.models import Customer
 
 from . import campaigns, segments
@@ -188,12 +189,7 @@ def _campaign_form(request, campaign, title):
         try:
             campaign = campaigns.campaign_save(campaign=form.save(commit=False), by=request.user)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for name, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(name if name in form.fields else None, error)
-            else:
-                form.add_error(None, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Campaign saved."))
             return redirect(campaign)

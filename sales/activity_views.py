@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import customer_get_for_user, get_for_user_or_404, staff_view
 from accounts.models import Branch
+from crm.forms import form_add_errors
 from crm.charts import chart_csv_response
 
 from . import activity_selectors as selectors
@@ -29,15 +30,6 @@ def activity_get_for_user(user, activity_id, *, write=False) -> Activity:
     return get_for_user_or_404(
         Activity.objects.select_related("branch", "assignee", "customer", "lead", "opportunity", "done_by"), user,
         write_perm="sales.change_activity" if write else None, public_id=activity_id)
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    # A service's refusal shown at the field it is about (the assignee), else above the form.
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- my agenda --------------------------------------------------------------------------------------
@@ -60,7 +52,7 @@ def _activity_new(request, *, about, back: str, **link):
         try:
             activity = services.activity_create(by=user, **form.cleaned_data, **link)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Activity planned for %(assignee)s.") % {"assignee": activity.assignee})
             return redirect(back)
@@ -111,7 +103,7 @@ def activity_edit(request, activity_id):
             services.activity_update(activity=activity, by=request.user,
                                      **{name: form.cleaned_data[name] for name in form.changed_data})
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Activity saved."))
             return redirect(activity)

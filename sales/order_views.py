@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_for_user_or_404, staff_view
+from crm.forms import form_add_errors
 from crm.selectors import page_of, parse_page
 
 from . import catalogue, orders, pdf, quotations
@@ -54,14 +55,6 @@ def _require(user, perm: str) -> None:
 
 def _errors(exc: ValidationError) -> list[str]:
     return exc.messages or [_("That did not work.")]
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- catalogue ----------------------------------------------------------------------------------
@@ -119,7 +112,7 @@ def _quotation_form_page(request, *, opportunity, quotation=None):
                     messages.success(request, _("Quotation %(number)s updated.") % {"number": quotation})
                 return redirect(quotation)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_errors(form, exc)
         status = 400
     return render(request, "sales/quotations/quotation_form.html", {
         "form": form, "formset": formset, "opportunity": opportunity, "quotation": quotation,
@@ -231,7 +224,7 @@ def quotation_reject(request, quotation_id):
             messages.success(request, _("Quotation marked as declined."))
             return redirect(quotation)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
     return _quotation_page(request, quotation, status=400, reject_form=form)
 
 
@@ -289,7 +282,7 @@ def order_advance(request, sales_order_id):
                              % {"number": order.number, "status": order.get_status_display().lower()})
             return redirect(order)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
     return _order_page(request, order, status=400, advance_form=form)
 
 
@@ -304,7 +297,7 @@ def order_cancel(request, sales_order_id):
             messages.success(request, _("Order %(number)s cancelled.") % {"number": order.number})
             return redirect(order)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
     return _order_page(request, order, status=400, cancel_form=form)
 
 
@@ -320,7 +313,7 @@ def order_payment_due_add(request, sales_order_id):
             messages.success(request, _("Added to the payment schedule."))
             return redirect(order)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
     return _order_page(request, order, status=400, due_form=form)
 
 
@@ -336,7 +329,7 @@ def order_payment_record(request, sales_order_id):
             messages.success(request, _("Payment recorded."))
             return redirect(order)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
     return _order_page(request, order, status=400, payment_form=form)
 
 
@@ -352,7 +345,7 @@ def order_shipment_create(request, sales_order_id):
             messages.success(request, _("Delivery planned."))
             return redirect(order)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
     return _order_page(request, order, status=400, shipment_form=form)
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import customer_get_for_user, staff_view
+from crm.forms import form_add_errors
 from branches.selectors import branch_get_for_user
 
 from . import selectors, services
@@ -127,7 +128,7 @@ def bay_add(request, branch_id):
         try:
             services.bay_create(branch=branch, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Bay added."))
             return redirect("service:setup", branch.public_id)
@@ -165,7 +166,7 @@ def technician_add(request, branch_id):
         try:
             services.technician_save(branch=branch, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Technician added."))
             return redirect("service:setup", branch.public_id)
@@ -185,7 +186,7 @@ def technician_edit(request, technician_id):
                 services.technician_save(branch=technician.branch, technician=technician, by=request.user,
                                          **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("Technician saved."))
                 return redirect("service:setup", technician.branch.public_id)
@@ -226,7 +227,7 @@ def book(request, customer_id):
                 form.add_error("starts_at", error)
                 form = _refresh_slots(form, customer, branch, data["service_type"], zone)
             except ValidationError as error:
-                _add_errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("Booked: code %(code)s.") % {"code": booking.code})
                 return redirect("service:booking_detail", booking.public_id)
@@ -243,14 +244,6 @@ def _refresh_slots(form, customer, branch, service_type, zone):
     fresh._errors = form._errors
     fresh.cleaned_data = getattr(form, "cleaned_data", {})
     return fresh
-
-
-def _add_errors(form, error: ValidationError):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _detail_context(request, booking, **extra):
@@ -311,7 +304,7 @@ def estimate_request(request, booking_id):
             services.estimate_request(booking=booking, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             if hasattr(error, "error_dict"):
-                _add_errors(form, error)
+                form_add_errors(form, error)
             else:  # the booking's state: said on top, the form may not be on the page
                 messages.error(request, " ".join(error.messages))
         else:
@@ -330,7 +323,7 @@ def job_line_add(request, booking_id):
         try:
             services.job_line_add(booking=booking, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Line added to the job card."))
             return redirect("service:booking_detail", booking.public_id)
