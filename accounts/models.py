@@ -256,6 +256,9 @@ class Notification(models.Model):
                          name="notification_unread_idx"),
             # Pruning by age (accounts.services.notifications_prune).
             models.Index(fields=["created_at"], name="notification_created_idx"),
+            # Email copies not yet ended (accounts.services.notification_emails_sweep): few rows.
+            models.Index(fields=["created_at"], name="notification_email_open_idx",
+                         condition=models.Q(email_status__in=["queued", "sending"])),
         ]
 
     def __str__(self):

@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 # What a failed email send may be worth trying again: the mail server is down or slow.
 TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
 PRUNE_BATCH_SIZE = 5000
+# An email copy still queued or sending this long after its notification has lost its task:
+# longer than all the task's tries (after 1, 2, 4, 8 and 16 minutes) take.
+EMAIL_STUCK_AFTER = dt.timedelta(hours=1)
 _TEXT_MAX = Notification._meta.get_field("text").max_length
 _URL_MAX = Notification._meta.get_field("target_url").max_length
 
@@ -114,7 +117,7 @@ def _enqueue_emails(notification_ids: list[int]) -> None:
             notification_email_task.delay(pk)
     except Exception:
         # Broker down: the notifications are saved and shown; the email copies stay "queued"
-        # (nothing enqueues them again yet: a sweep like marketing's would).
+        # until notification_emails_sweep enqueues them again.
         log.warning("Could not enqueue the email copy of notifications %s", notification_ids, exc_info=True)
 
 
@@ -138,7 +141,8 @@ def notification_email_send(*, notification_id: int) -> bool:
 
     The row is claimed (queued -> sending) before the mail server is called, so a task
     delivered twice sends once. A worker that dies mid-send leaves the row "sending": the
-    copy may be lost, never doubled (the notification itself is in the list either way).
+    copy may be lost, never doubled (the notification itself is in the list either way);
+    notification_emails_sweep ends it as "failed".
     """
     queued = Notification.EmailStatus.QUEUED
     if not Notification.objects.filter(pk=notification_id, email_status=queued).update(
@@ -160,6 +164,23 @@ def notification_email_send(*, notification_id: int) -> bool:
     Notification.objects.filter(pk=notification_id).update(email_status=Notification.EmailStatus.SENT,
                                                            emailed_at=timezone.now())
     return True
+
+
+def notification_emails_sweep(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Give every email copy an end: (enqueued again, given up).
+
+    A copy still "queued" ``EMAIL_STUCK_AFTER`` after its notification lost its task (the
+    broker was down, or the message was lost): it is enqueued again, and the claim makes a
+    second task harmless. One still "sending" that long had its worker die mid-send: it may
+    have left, so it is never resent blindly but ends "failed", visibly.
+    """
+    stuck = Notification.objects.filter(created_at__lt=(now or timezone.now()) - EMAIL_STUCK_AFTER)
+    given_up = stuck.filter(email_status=Notification.EmailStatus.SENDING).update(
+        email_status=Notification.EmailStatus.FAILED)
+    lost = list(stuck.filter(email_status=Notification.EmailStatus.QUEUED).values_list("pk", flat=True))
+    if lost:
+        _enqueue_emails(lost)
+    return len(lost), given_up
 
 
 def notification_email_give_up(*, notification_id: int) -> None:

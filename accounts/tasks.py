@@ -8,6 +8,7 @@ from .services import (
     TRANSIENT_EMAIL_ERRORS,
     notification_email_give_up,
     notification_email_send,
+    notification_emails_sweep,
     notifications_prune,
 )
 
@@ -34,3 +35,9 @@ def notification_email_task(self, notification_id: int) -> bool:
 def notifications_prune_task() -> int:
     """Daily (beat): delete notifications older than NOTIFICATION_MAX_AGE_DAYS, in batches."""
     return notifications_prune()
+
+
+@shared_task
+def notification_emails_sweep_task() -> tuple[int, int]:
+    """Every 15 minutes (beat): email copies whose task was lost are enqueued again or ended."""
+    return notification_emails_sweep()

@@ -326,6 +326,9 @@ CELERY_BEAT_SCHEDULE = {
     # Daily at 02:30 (CELERY_TIMEZONE), when nobody is reading them.
     "notifications-prune": {"task": "accounts.tasks.notifications_prune_task",
                             "schedule": crontab(hour=2, minute=30), "options": {"expire_seconds": 3600}},
+    # Staff email copies whose task was lost (broker down, worker killed) get an end.
+    "notification-emails-sweep": {"task": "accounts.tasks.notification_emails_sweep_task", "schedule": 900.0,
+                                  "options": {"expire_seconds": 900}},
     # Complaints past their SLA time are escalated once each (complaints.services._claim).
     "complaints-sla-sweep": {"task": "complaints.tasks.complaints_sla_sweep_task", "schedule": 300.0,
                              "options": {"expire_seconds": 300}},

@@ -22,7 +22,12 @@ from accounts.notifications import (
     notification_kind_unregister,
     notification_kinds,
 )
-from accounts.tasks import EMAIL_MAX_RETRIES, notification_email_task, notifications_prune_task
+from accounts.tasks import (
+    EMAIL_MAX_RETRIES,
+    notification_email_task,
+    notification_emails_sweep_task,
+    notifications_prune_task,
+)
 from crm import services as crm_services
 from crm.celery import app as celery_app
 from tests.factories import CustomerFactory, UserFactory
@@ -270,6 +275,43 @@ def test_it_keeps_the_notification_when_the_broker_is_down(manager_a, customer_a
     assert "Could not enqueue the email copy" in caplog.text
 
 
+class BrokenMailBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ValueError("not a transient error: no retry will help")
+
+
+def test_it_gives_up_visibly_on_an_error_no_retry_will_help(manager_a, customer_a, settings,
+                                                             django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMailBackend"
+    wants_email(manager_a)
+    with django_capture_on_commit_callbacks(execute=False):
+        n = notify(manager_a, customer_a)[0]
+    with pytest.raises(ValueError):
+        notification_email_task.run(n.pk)
+    n.refresh_from_db()
+    assert n.email_status == Notification.EmailStatus.FAILED  # not left "queued" forever
+
+
+def test_it_gives_every_lost_email_copy_an_end(manager_a, customer_a, monkeypatch,
+                                              django_capture_on_commit_callbacks):
+    wants_email(manager_a)
+    with django_capture_on_commit_callbacks(execute=False):
+        lost, stuck, recent = (notify(manager_a, customer_a)[0] for _ in range(3))
+    # The broker was down when `lost` was enqueued; a worker died while sending `stuck`.
+    old = timezone.now() - services.EMAIL_STUCK_AFTER - dt.timedelta(minutes=1)
+    Notification.objects.filter(pk__in=[lost.pk, stuck.pk]).update(created_at=old)
+    Notification.objects.filter(pk=stuck.pk).update(email_status=Notification.EmailStatus.SENDING)
+    enqueued = []
+    monkeypatch.setattr(notification_email_task, "delay", enqueued.append)
+    assert notification_emails_sweep_task.run() == (1, 1)
+    assert enqueued == [lost.pk]  # enqueued again; `recent` may still be on its way
+    status = dict(Notification.objects.values_list("pk", "email_status"))
+    # `stuck` may have left: never resent blindly, but visibly given up.
+    assert status == {lost.pk: "queued", stuck.pk: "failed", recent.pk: "queued"}
+    assert notification_email_task.run(lost.pk) is True and len(mail.outbox) == 1
+    assert services.notification_emails_sweep() == (0, 0)
+
+
 # --- Preferences
 
 
@@ -376,6 +418,8 @@ def test_it_runs_the_prune_daily_from_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["notifications-prune"]
     assert entry["task"] == notifications_prune_task.name == "accounts.tasks.notifications_prune_task"
     assert entry["schedule"].hour == {2} and entry["schedule"].minute == {30}
+    sweep = settings.CELERY_BEAT_SCHEDULE["notification-emails-sweep"]
+    assert sweep["task"] == notification_emails_sweep_task.name and sweep["schedule"] == 900
 
 
 # --- The first real kind: a customer assigned to you (crm.services)

@@ -47,6 +47,13 @@ def test_an_indonesian_user_meets_no_english_label(page, live_server, branch_a, 
 
     log_in(page, live_server, user, password)
     walk = {
+        # The platform's own pages (issue 8) too: home, notifications, the branch calendar and report.
+        "home": reverse("crm:home"),
+        "notifications": reverse("notifications:list"),
+        "notification-settings": reverse("notifications:settings"),
+        "branch-list": reverse("branches:branch_list"),
+        "branch-calendar": reverse("branches:calendar", args=[branch_a.public_id]),
+        "branch-report": reverse("branches:report", args=[branch_a.public_id]),
         "customer-list": reverse("crm:customer_list"),
         "customer-form": reverse("crm:customer_create"),
         "customer-360": customer.get_absolute_url(),
