@@ -107,18 +107,24 @@ def group_exists(user, *, component: str, model: str, batch: str, now: dt.dateti
     return _defects(user, now).filter(defect_component=component, defect_model=model, defect_batch=batch).exists()
 
 
-def recall_customers(user, *, component: str, model: str, batch: str, now: dt.datetime | None = None):
+def recall_customers(user, *, component: str, model: str, batch: str, by_batch: bool = False,
+                     vin_from: str = "", vin_to: str = "", now: dt.datetime | None = None):
     """The customers a recall of this defect group would reach: those (the user may see) who
-    own a vehicle of the group's model, of the model years its complaints name (every year
-    when none is known). Vehicles carry no production batch, so the batch narrows the years
-    through the complaints, not the vehicles."""
+    own a vehicle of the group's model and — on that same vehicle —
+
+    - by default, of the model years its complaints name (every year when none is known);
+    - ``by_batch``: of the group's production batch (crm.Asset.production_batch) instead;
+    - and, when given, with a VIN inside ``vin_from``..``vin_to`` (both included)."""
     from crm.models import Customer
     from crm.selectors import customers_visible_to
 
+    from .segments import vehicles_q
+
     now = now or timezone.now()
-    years = set(_defects(user, now).filter(defect_component=component, defect_model=model, defect_batch=batch)
-                .exclude(defect_model_year__isnull=True).values_list("defect_model_year", flat=True).distinct())
-    vehicles = Q(assets__model__iexact=model)
-    if years:
-        vehicles &= Q(assets__year__in=sorted(years))
+    if by_batch:
+        vehicles = vehicles_q(model=model, batch=batch, vin_from=vin_from, vin_to=vin_to)
+    else:
+        years = set(_defects(user, now).filter(defect_component=component, defect_model=model, defect_batch=batch)
+                    .exclude(defect_model_year__isnull=True).values_list("defect_model_year", flat=True).distinct())
+        vehicles = vehicles_q(model=model, years=years, vin_from=vin_from, vin_to=vin_to)
     return customers_visible_to(user).filter(pk__in=Customer.objects.filter(vehicles).values("pk"))

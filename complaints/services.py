@@ -121,6 +121,7 @@ def complaint_create(*, customer: Customer, channel: str, category: str, descrip
         defect.setdefault("model", asset.model)
         defect.setdefault("model_year", asset.year)
         defect.setdefault("vin", asset.vin)
+        defect.setdefault("batch", asset.production_batch)
     defect_fields = {f"defect_{k}": (v.strip() if isinstance(v, str) else v) for k, v in defect.items()
                      if k in ("component", "part_number", "model", "model_year", "vin", "batch") and v not in (None, "")}
     now = now or timezone.now()
@@ -327,7 +328,8 @@ def complaint_status_set(*, complaint: Complaint, status: str, by: User | None,
         fields.append("closed_at")
     elif reopening:
         complaint.resolved_at = complaint.closed_at = None
-        fields += ["resolved_at", "closed_at"]
+        complaint.reopen_count += 1
+        fields += ["resolved_at", "closed_at", "reopen_count"]
     complaint.status = status
     complaint.save(update_fields=list(dict.fromkeys(fields)))
     summary = (_("Complaint %(code)s reopened.") if reopening else _("Complaint %(code)s is now: %(status)s.")) % {
@@ -496,20 +498,33 @@ def complaint_attachment_add(*, complaint: Complaint, upload, by: User | None):
 
 
 # --- Quality Control: a recall segment ------------------------------------------------------------
-def qc_recall_segment(*, user: User, component: str, model: str, batch: str, now: dt.datetime | None = None):
+def qc_recall_segment(*, user: User, component: str, model: str, batch: str, by_batch: bool = False,
+                      vin_from: str = "", vin_to: str = "", now: dt.datetime | None = None):
     """A static campaign segment (marketing) of the customers who own a vehicle of a defect
-    group's model (and years): what a recall or service campaign is sent to. Limited to the
-    user's branch unless they see every branch."""
+    group's model (and years, or of its production batch; optionally inside a VIN range):
+    what a recall or service campaign is sent to. Limited to the user's branch unless they
+    see every branch."""
     from marketing.segments import segment_static_create
 
     from . import qc
+    from .segments import vin_clean, vin_range_check
 
     if not model:
         raise ValidationError(_("This group names no model: a recall needs the model."))
+    if by_batch and not batch:
+        raise ValidationError(_("This group names no production batch: choose the model years instead."))
+    if vin_from and vin_to:
+        vin_from, vin_to = vin_range_check(vin_from, vin_to)
+    else:
+        vin_from, vin_to = (vin_clean(vin_from) if vin_from else ""), (vin_clean(vin_to) if vin_to else "")
     if not qc.group_exists(user, component=component, model=model, batch=batch, now=now):
         raise ValidationError(_("There is no such defect group."))
     name = _("Recall: %(component)s · %(model)s · batch %(batch)s") % {
         "component": component or "—", "model": model, "batch": batch or "—"}
+    if by_batch:
+        name += " · " + _("vehicles of the batch")
+    if vin_from or vin_to:
+        name += f" · VIN {vin_from or '…'}–{vin_to or '…'}"
     return segment_static_create(name=name[:120], customers_qs_or_ids=qc.recall_customers(
-        user, component=component, model=model, batch=batch, now=now),
-        branch=None if user.sees_all_branches else user.branch, by=user)
+        user, component=component, model=model, batch=batch, by_batch=by_batch, vin_from=vin_from, vin_to=vin_to,
+        now=now), branch=None if user.sees_all_branches else user.branch, by=user)

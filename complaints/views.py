@@ -265,28 +265,32 @@ def qc_report_csv(request):
     return chart_csv_response(qc.defects_chart(request.user), "production-defects-per-month")
 
 
-def _weeks(request) -> int:
-    from .reports import DEFAULT_WEEKS, MAX_WEEKS
+def _period(request):
+    """?period=month|week&n=<how many>: a bad or missing value falls back to the default."""
+    from .reports import period_get
 
+    period = period_get(request.GET.get("period"))
     try:
-        return min(max(int(request.GET.get("weeks", DEFAULT_WEEKS)), 1), MAX_WEEKS)
+        n = min(max(int(request.GET.get("n", period.default)), 1), max(period.choices))
     except ValueError:
-        return DEFAULT_WEEKS
+        n = period.default
+    return period, n
 
 
 @require_GET
 @staff_view("complaints.view_complaint")
 def reports(request):
-    """Complaints per week by category, department and branch, and the SLA met, with CSVs."""
-    from . import reports as complaint_reports
-
+    """Per month (or week): complaints by category, department and branch, the median times,
+    the SLA met and the reopen rate, each with its table and CSV."""
     from django.urls import reverse
 
-    weeks = _weeks(request)
-    charts = [(chart, f"{reverse('complaints:report_csv', args=[key])}?weeks={weeks}")
-              for key, chart in complaint_reports.report(request.user, weeks=weeks).items()]
-    return render(request, "complaints/reports.html", {"charts": charts, "weeks": weeks,
-                                                       "week_choices": (4, 12, 26, 52)})
+    from . import reports as complaint_reports
+
+    period, n = _period(request)
+    charts = [(chart, f"{reverse('complaints:report_csv', args=[key])}?period={period.key}&n={n}")
+              for key, chart in complaint_reports.report(request.user, period=period, n=n).items()]
+    return render(request, "complaints/reports.html", {
+        "charts": charts, "period": period, "n": n, "periods": complaint_reports.PERIODS.values()})
 
 
 @require_GET
@@ -296,18 +300,21 @@ def report_csv(request, chart):
 
     if chart not in complaint_reports.CHARTS:
         raise Http404
-    return chart_csv_response(complaint_reports.chart(request.user, chart, weeks=_weeks(request)),
-                              f"complaints-{chart}")
+    period, n = _period(request)
+    return chart_csv_response(complaint_reports.chart(request.user, chart, period=period, n=n),
+                              f"complaints-{chart}-per-{period.key}")
 
 
 @require_POST
 @staff_view("complaints.make_recall_segment")
 def qc_recall_segment(request):
     """From a defect group of the QC page: a static segment of the owners of that model (and
-    years), for a recall or service campaign."""
-    data = {k: request.POST.get(k, "").strip() for k in ("component", "model", "batch")}
+    years, or of the group's production batch; optionally inside a VIN range), for a recall
+    or service campaign."""
+    data = {k: request.POST.get(k, "").strip() for k in ("component", "model", "batch", "vin_from", "vin_to")}
     try:
-        segment = services.qc_recall_segment(user=request.user, **data)
+        segment = services.qc_recall_segment(user=request.user, by_batch=request.POST.get("reach") == "batch",
+                                             **data)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

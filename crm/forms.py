@@ -318,7 +318,7 @@ class AssetForm(forms.ModelForm):
     class Meta:
         model = Asset
         fields = ["make", "model", "year", "vin", "plate_number", "purchase_date", "warranty_end",
-                  "odometer_km", "next_service_due", "stnk_due", "insurance_end"]
+                  "odometer_km", "next_service_due", "stnk_due", "insurance_end", "production_batch"]
         field_classes = {"purchase_date": DayFirstDateField, "warranty_end": DayFirstDateField,
                          "next_service_due": DayFirstDateField, "stnk_due": DayFirstDateField,
                          "insurance_end": DayFirstDateField}

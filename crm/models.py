@@ -182,6 +182,8 @@ class Asset(TimeStampedModel):
     # Dates the reminder rules need (marketing.reminders): the yearly STNK tax (PKB) and insurance.
     stnk_due = models.DateField(_("STNK tax due"), null=True, blank=True)
     insurance_end = models.DateField(_("insurance ends"), null=True, blank=True)
+    # The factory's production batch, for recalls (complaints' QC: a recall segment by batch).
+    production_batch = models.CharField(_("production batch"), max_length=40, blank=True, db_default="")
 
     objects = CustomerChildQuerySet.as_manager()
 
@@ -195,6 +197,12 @@ class Asset(TimeStampedModel):
             models.Index(OpClass(Upper(Replace("plate_number", models.Value(" "), models.Value(""))),
                                  name="text_pattern_ops"), name="asset_plate_key_idx"),
             models.Index(OpClass(Upper("vin"), name="text_pattern_ops"), name="asset_vin_upper_idx"),
+            # A recall's VIN range (complaints.segments: upper(vin) BETWEEN from AND to); the
+            # text_pattern_ops index above serves prefixes only, not < and >.
+            models.Index(Upper("vin"), name="asset_vin_upper_range_idx"),
+            # A recall by production batch (complaints.segments); most vehicles have none.
+            models.Index(fields=["production_batch"], condition=~models.Q(production_batch=""),
+                         name="asset_production_batch_idx"),
             # The make filter's options (a skip scan, crm.admin.MakeFilter) and its lists.
             models.Index(fields=["make", "-id"], name="asset_make_id_idx"),
             models.Index(fields=["next_service_due"], name="asset_next_service_idx"),
