@@ -8,7 +8,7 @@ import uuid
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,21 +82,25 @@ def _preview(user, builder, branch) -> dict:
     return segments.count_and_sample(Customer.objects.filter(segments.scope_q(branch)).filter(compiled.q()))
 
 
-def _editing_branch(request):
+def _editing_branch(request, data):
     """The branch the segment being edited reaches: its own when it exists, else the user's."""
-    public_id = request.POST.get("segment", "")
+    public_id = data.get("segment", "")
     if public_id:
+        if not _is_uuid(public_id):
+            raise Http404
         return segments.segment_get_for_user(request.user, public_id).branch
     return segments.branch_for(request.user)
 
 
-@require_POST
+@require_GET
 @staff_view("marketing.add_segment")
 def segment_preview(request):
-    """The live count and sample while editing (htmx, debounced): the send's own query."""
-    builder = SegmentBuilder(request.user, request.POST)
+    """The live count and sample while editing (htmx, debounced): the send's own query.
+
+    A GET (it changes nothing): the editor's form sends its rows as the query string."""
+    builder = SegmentBuilder(request.user, request.GET)
     return render(request, "marketing/segments/partials/preview.html",
-                  {"preview": _preview(request.user, builder, _editing_branch(request))})
+                  {"preview": _preview(request.user, builder, _editing_branch(request, request.GET))})
 
 
 @require_POST
@@ -106,7 +110,7 @@ def segment_builder(request):
     builder = SegmentBuilder(request.user, request.POST)
     return render(request, "marketing/segments/partials/builder.html", {
         "builder": builder, "criteria": builder.criteria, "oob_preview": True,
-        "preview": _preview(request.user, builder, _editing_branch(request))})
+        "preview": _preview(request.user, builder, _editing_branch(request, request.POST))})
 
 
 @require_http_methods(["GET", "POST"])

@@ -51,7 +51,7 @@ def test_the_pages_need_a_login_and_the_permission(client, readonly_a, branch_a)
     client.force_login(readonly_a)  # quality control neither builds nor reads segments
     assert client.get(reverse("marketing:segment_list")).status_code == 403
     assert client.get(segment.get_absolute_url()).status_code == 403
-    assert client.post(reverse("marketing:segment_preview"), {}).status_code == 403
+    assert client.get(reverse("marketing:segment_preview")).status_code == 403
 
 
 def test_another_branchs_segment_is_a_404(client, marketing_a, branch_b):
@@ -59,9 +59,9 @@ def test_another_branchs_segment_is_a_404(client, marketing_a, branch_b):
     assert client.get(SegmentFactory(branch=branch_b).get_absolute_url()).status_code == 404
 
 
-def test_the_htmx_endpoints_take_only_post(client, marketing_a):
+def test_the_htmx_endpoints_take_only_their_method(client, marketing_a):
     client.force_login(marketing_a)
-    assert client.get(reverse("marketing:segment_preview")).status_code == 405
+    assert client.post(reverse("marketing:segment_preview")).status_code == 405  # a read: GET
     assert client.get(reverse("marketing:segment_builder")).status_code == 405
 
 
@@ -69,9 +69,11 @@ def test_the_live_count_is_the_branchs(client, marketing_a, people, django_asser
     client.force_login(marketing_a)
     data = _post({(0, 0): ("city", "bandung")})
     # session, user, the user's permissions (2), then in a savepoint with a statement timeout
-    # (SAVEPOINT, SET LOCAL, RELEASE): the count and the sample of 10 (with branches)
-    with django_assert_num_queries(9):
-        response = client.post(reverse("marketing:segment_preview"), data, HTTP_HX_REQUEST="true")
+    # (SAVEPOINT, set_config, RELEASE): the count, and, fewer than SAMPLE_FAST_MIN found, the
+    # sample of 10 (with branches) in a savepoint of its own with a short timeout (SAVEPOINT,
+    # set_config, the sample, RELEASE)
+    with django_assert_num_queries(12):
+        response = client.get(reverse("marketing:segment_preview"), data, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "12 customers" in body  # branch B's four Bandung customers are not this branch's
     assert body.count("<li>") == 10
@@ -79,7 +81,7 @@ def test_the_live_count_is_the_branchs(client, marketing_a, people, django_asser
 
 def test_the_live_count_says_what_is_wrong(client, marketing_a, people):
     client.force_login(marketing_a)
-    response = client.post(reverse("marketing:segment_preview"), _post({(0, 0): ("age_min", "500")}))
+    response = client.get(reverse("marketing:segment_preview"), _post({(0, 0): ("age_min", "500")}))
     assert "less than or equal to 120" in response.content.decode()
 
 
@@ -136,3 +138,12 @@ def test_a_static_segment_cannot_be_posted_to(client, marketing_a, branch_a):
     client.force_login(marketing_a)
     assert client.post(segment.get_absolute_url(), {}).status_code == 403
     assert Customer.objects.count() == 0
+
+
+def test_the_live_count_of_another_branchs_segment_is_a_404(client, marketing_a, branch_b):
+    client.force_login(marketing_a)
+    other = SegmentFactory(branch=branch_b)
+    url = reverse("marketing:segment_preview")
+    assert client.get(url, {"segment": str(other.public_id), "c-0-0-key": "city", "c-0-0-value": "x"}).status_code \
+        == 404
+    assert client.get(url, {"segment": "not-a-uuid"}).status_code == 404  # not a 500
