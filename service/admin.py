@@ -46,7 +46,8 @@ class JobLineInline(admin.TabularInline):
     model = JobLine
     extra = 0
     raw_id_fields = ["technician"]
-    readonly_fields = ["kind", "description", "technician", "minutes", "quantity", "unit_price"]
+    fields = ["kind", "sku", "description", "technician", "minutes", "quantity", "unit_price", "tax_rate", "tax"]
+    readonly_fields = fields
     can_delete = False
 
 

@@ -18,9 +18,28 @@ from .models import FUEL_CHOICES, BayKind, Booking, JobLine, ServiceType, Techni
 from .plates import plate_normalize
 
 
-def _slot_label(slot, zone) -> str:
-    local = slot.starts_at.astimezone(zone)
-    return f"{local:%a %d/%m %H:%M}"
+def slot_labels(times, zone) -> list[str]:
+    """Start times as the lists show them: in ``zone``, the day in the active language, naming
+    the zone as |zoned does (``Sen 12/01 09:00 WITA``). The day's part is formatted once per
+    day, not per slot (a fortnight of slots is a few hundred)."""
+    from django.utils.formats import date_format
+
+    from accounts.templatetags.relasi_time import zone_abbreviation
+
+    days: dict = {}
+    labels = []
+    for when in times:
+        local = when.astimezone(zone)
+        day = local.date()
+        if day not in days:
+            days[day] = (date_format(local, "D d/m"), zone_abbreviation(zone, local))
+        prefix, abbreviation = days[day]
+        labels.append(f"{prefix} {local:%H:%M} {abbreviation}")
+    return labels
+
+
+def slot_choices(slots, zone) -> list[tuple[str, str]]:
+    return list(zip([s.value for s in slots], slot_labels([s.starts_at for s in slots], zone)))
 
 
 class SlotField(forms.ChoiceField):
@@ -43,20 +62,76 @@ class SlotField(forms.ChoiceField):
         return True
 
 
+class _LoadedChoiceIterator(forms.models.ModelChoiceIterator):
+    """Iterates the field's queryset as a list (its rows loaded once), where Django's opens a
+    server-side cursor each time the select is rendered or asked for its first option."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class LoadedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over a short list (a customer's vehicles, the service types): one
+    query for the page, whether the form is rendered, validated or both."""
+
+    iterator = _LoadedChoiceIterator
+
+    def _set_queryset(self, queryset):
+        # Kept as given (Django's setter clones it with .all(), dropping rows already loaded).
+        self._queryset = queryset
+        self.widget.choices = self.choices
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result._queryset = self._queryset  # the form's copy of the field: the same loaded rows
+        result.widget.choices = result.choices
+        return result
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        for obj in self.queryset:  # loaded once, then from the queryset's cache
+            if str(obj.pk) == str(value):
+                return obj
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                              params={"value": value})
+
+
 class BookingForm(forms.Form):
     """Staff booking from the customer's page: the vehicle is one of theirs."""
 
-    asset = forms.ModelChoiceField(label=_("Vehicle"), queryset=None, empty_label=None)
-    service_type = forms.ModelChoiceField(label=_("Service"), queryset=ServiceType.objects.filter(is_active=True))
+    asset = LoadedModelChoiceField(label=_("Vehicle"), queryset=None, empty_label=None)
+    service_type = LoadedModelChoiceField(label=_("Service"), queryset=ServiceType.objects.filter(is_active=True))
     starts_at = SlotField(label=_("Time"), required=False)
     complaint = forms.CharField(label=_("What the customer says"), required=False, max_length=2000,
                                 widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, customer, slots=(), zone=None, **kwargs):
+    def __init__(self, *args, customer, slots=(), zone=None, assets=None, service_types=None, **kwargs):
+        """``assets`` and ``service_types``: querysets the view already evaluated (no query here)."""
         super().__init__(*args, **kwargs)
-        self.fields["asset"].queryset = customer.assets.order_by("id")
-        self.fields["starts_at"].choices = [(s.value, _slot_label(s, zone)) for s in slots]
+        self.fields["asset"].queryset = assets if assets is not None else customer.assets.order_by("id")
+        if service_types is not None:
+            self.fields["service_type"].queryset = service_types
+        self.fields["starts_at"].choices = slot_choices(slots, zone)
         self.fields["starts_at"].widget = forms.RadioSelect(choices=self.fields["starts_at"].choices)
+
+    def slot_radios(self) -> str:
+        """The free slots as radio buttons, built here in one pass: a fortnight is a few hundred
+        slots, and a widget template rendered per radio was most of the booking page's time.
+        The markup is RadioSelect's (same names and ids)."""
+        from django.utils.html import format_html_join
+
+        picked = str(self["starts_at"].value() or "")
+        return format_html_join(
+            "", '<span class="d-inline-block me-2 mb-2 slot-choice"><input type="radio" name="starts_at" '
+                'value="{}" id="id_starts_at_{}"{}> <label for="id_starts_at_{}">{}</label></span>\n',
+            ((value, n, " checked" if value == picked else "", n, label)
+             for n, (value, label) in enumerate(self.fields["starts_at"].choices)))
 
     def clean_starts_at(self):
         value = self.cleaned_data.get("starts_at")
@@ -136,7 +211,7 @@ class PublicBookingForm(HoneypotMixin, forms.Form):
 
     def __init__(self, *args, slots=(), zone=None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(s.value, _slot_label(s, zone)) for s in slots]
+        choices = slot_choices(slots, zone)
         self.fields["starts_at"].choices = choices
         self.fields["starts_at"].widget = forms.Select(choices=[("", "—"), *choices])
         bootstrap_widgets(self)
@@ -162,7 +237,11 @@ class EstimateForm(forms.Form):
 
 class JobLineForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=JobLine.Kind.choices)
-    description = forms.CharField(label=_("Description"), max_length=200)
+    # A part from the sales catalogue (when installed): its options come from the search
+    # (service.views.part_search, swapped in by htmx); name and price are then the catalogue's.
+    product = forms.UUIDField(label=_("Part from the catalogue"), required=False,
+                              widget=forms.Select(attrs={"class": "form-select"}))
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
     technician = forms.ModelChoiceField(label=_("Technician"), queryset=None, required=False)
     minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=0, max_value=100_000)
     quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=9, decimal_places=2,
@@ -172,6 +251,16 @@ class JobLineForm(forms.Form):
 
     def __init__(self, *args, branch, booking=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from .parts import catalogue_installed, part_get
+
+        self.catalogue = catalogue_installed()
+        if not self.catalogue:
+            del self.fields["product"]
+        else:
+            # Only the part posted back (a form shown again with its errors) is an option here.
+            picked = part_get(branch, self._posted_product()) if self.is_bound else None
+            self.fields["product"].widget.choices = [("", _("— none: describe it below —"))] + (
+                [(picked.public_id, f"{picked.sku} · {picked.name}")] if picked else [])
         # The branch's active technicians; whether one works that day and has the skills is
         # the service's check (service.services.technician_problem), said at this field. The
         # list already says who does not fit, so nobody has to find out by trying.
@@ -182,6 +271,19 @@ class JobLineForm(forms.Form):
 
             field.label_from_instance = lambda t: (
                 f"{t.name} ({_('not available')})" if technician_problem(t, booking) else t.name)
+
+    def _posted_product(self):
+        try:
+            return forms.UUIDField(required=False).clean(self.data.get(self.add_prefix("product")))
+        except ValidationError:
+            return None
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("product") and not (data.get("description") or "").strip() \
+                and "description" not in self.errors:
+            self.add_error("description", _("Describe the work or the part, or pick a part from the catalogue."))
+        return data
 
 
 class TechnicianForm(forms.Form):
@@ -205,8 +307,9 @@ class PhotoForm(forms.Form):
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"))
 
     def clean_photo(self):
-        from .photos import photo_sniff
+        from .photos import image_check, photo_sniff
 
         upload = self.cleaned_data["photo"]
         photo_sniff(upload)
+        image_check(upload)
         return upload

@@ -305,7 +305,7 @@ class Booking(TimeStampedModel):
 
     @property
     def lines_total(self):
-        return sum((line.amount for line in self.lines.all()), Decimal(0))
+        return sum((line.total for line in self.lines.all()), Decimal(0))
 
     def get_absolute_url(self):
         return reverse("service:booking_detail", args=[self.public_id])
@@ -353,8 +353,13 @@ class BookingEvent(models.Model):
 
 
 class JobLine(TimeStampedModel):
-    """A line of the job card: a task (who, how long) or a part (free text until the parts
-    catalogue exists), each with its price; their sum is the visit's invoice total."""
+    """A line of the job card: a task (who, how long) or a part, each with its price; their
+    sum is the visit's invoice total.
+
+    A part may be picked from the sales catalogue (when the sales app is installed): the line
+    then keeps a snapshot of it (SKU, name, the branch's price and the PPN rate of that day,
+    and the PPN in whole rupiah from sales.quotations.line_amounts), so a later price or
+    rate change never alters an old job card. Free-text lines carry no PPN."""
 
     class Kind(models.TextChoices):
         TASK = "task", _("Task")
@@ -368,6 +373,13 @@ class JobLine(TimeStampedModel):
     minutes = models.PositiveIntegerField(_("time spent (minutes)"), null=True, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=9, decimal_places=2, default=Decimal(1))
     unit_price = models.DecimalField(_("unit price (Rp)"), max_digits=14, decimal_places=0, default=Decimal(0))
+    # The catalogue snapshot (empty on a free-text line). The product by its public id, not a
+    # foreign key: the workshop works without the sales app.
+    product_public_id = models.UUIDField(_("catalogue product"), null=True, blank=True, editable=False)
+    sku = models.CharField(_("SKU"), max_length=40, blank=True, default="", editable=False)
+    tax_rate = models.DecimalField(_("PPN (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+                                   editable=False)
+    tax = models.DecimalField(_("PPN (Rp)"), max_digits=14, decimal_places=0, default=Decimal(0), editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -383,7 +395,16 @@ class JobLine(TimeStampedModel):
 
     @property
     def amount(self) -> Decimal:
+        """Before PPN."""
         return (self.quantity * self.unit_price).quantize(Decimal(1))
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.tax
+
+    @property
+    def from_catalogue(self) -> bool:
+        return self.product_public_id is not None
 
 
 class BookingPhotoQuerySet(BranchScopedQuerySet):
@@ -404,6 +425,9 @@ class BookingPhoto(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(storage=_photo_storage, upload_to="service/%Y/%m/", max_length=200)
+    # A small JPEG made once on upload (service.photos.thumbnail_make), next to the photo.
+    thumbnail = models.FileField(storage=_photo_storage, upload_to="service/%Y/%m/", max_length=200, blank=True,
+                                 default="")
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
@@ -423,3 +447,6 @@ class BookingPhoto(models.Model):
 
     def get_absolute_url(self):
         return reverse("service:photo_download", args=[self.booking.public_id, self.public_id])
+
+    def get_thumbnail_url(self):
+        return reverse("service:photo_thumbnail", args=[self.booking.public_id, self.public_id])

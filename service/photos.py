@@ -27,3 +27,57 @@ def photo_storage() -> PrivateStorage:
 def photo_sniff(upload) -> str:
     """The photo's content type, or ValidationError: not an image, too big, empty."""
     return sniff(upload, kinds=IMAGE_KINDS, limit=max_bytes())
+
+
+# Thumbnails on the job card: the longer side at most this many pixels, JPEG.
+THUMBNAIL_SIZE = (320, 320)
+
+
+def image_check(upload) -> None:
+    """ValidationError unless Pillow can read ``upload`` as an image (right first bytes are not
+    enough: a truncated or forged file is refused here, at the field, not later)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+    from PIL import Image
+
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError(_("This file is not a readable photo. Take the photo again (JPEG or PNG)."))
+    finally:
+        upload.seek(0)
+
+
+def thumbnail_make(upload) -> bytes:
+    """A small JPEG of the uploaded photo, turned upright as the camera meant (EXIF)."""
+    from io import BytesIO
+
+    from PIL import Image, ImageOps
+
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail(THUMBNAIL_SIZE)
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            out = BytesIO()
+            image.save(out, "JPEG", quality=80, optimize=True)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        # verify() passed but the pixels do not decode (a truncated file).
+        raise ValidationError(_("This file is not a readable photo. Take the photo again (JPEG or PNG)."))
+    finally:
+        upload.seek(0)
+    return out.getvalue()
+
+
+def thumbnail_name(photo_name: str) -> str:
+    """Next to the photo: ``service/2026/11/<hex>.jpg`` -> ``service/2026/11/<hex>.thumb.jpg``."""
+    import os
+
+    return f"{os.path.splitext(photo_name)[0]}.thumb.jpg"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from crm.public import CodeAndPhoneForm, posted_phone, public_render, rate_limit
 
 from . import selectors, services
-from .forms import PublicBookingForm, PublicChooseForm, SlotField, bootstrap_widgets
+from .forms import PublicBookingForm, PublicChooseForm, SlotField, bootstrap_widgets, slot_choices
 from .models import Booking
 
 BOOK_RATE_PER_IP = "20/m"
@@ -50,9 +50,8 @@ def book(request):
                 for field, messages in errors.items():
                     form.add_error(field if field in form.fields else "starts_at", messages)
                 # The slots as they are now (one may have gone a moment ago).
-                form.fields["starts_at"].widget.choices = [("", "—")] + [
-                    (s.value, f"{s.starts_at.astimezone(zone):%a %d/%m %H:%M}")
-                    for s in selectors.free_slots(branch, service_type)]
+                form.fields["starts_at"].widget.choices = [("", "—")] + slot_choices(
+                    selectors.free_slots(branch, service_type), zone)
             else:
                 return public_render(request, "service/public/book_done.html", {"booking": booking})
         return public_render(request, "service/public/book.html", context, status=400)
@@ -94,8 +93,7 @@ def status(request):
         except ValidationError as error:
             move_error = " ".join(error.messages)
     can_change = booking.status == Booking.Status.BOOKED
-    move_to = ([(s.value, f"{s.starts_at.astimezone(zone):%a %d/%m %H:%M}")
-                for s in selectors.free_slots(booking.branch, booking.service_type)] if can_change else [])
+    move_to = slot_choices(selectors.free_slots(booking.branch, booking.service_type) if can_change else [], zone)
     return public_render(request, "service/public/status.html", {
         "form": form, "booking": booking, "cancelled_now": cancelled_now, "moved_now": moved_now,
         "move_error": move_error, "zone": zone, "can_cancel": can_change, "move_to": move_to,

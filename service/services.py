@@ -405,7 +405,11 @@ def _low_rating(booking: Booking) -> None:
 
 
 # --- job card lines ---------------------------------------------------------------------------------
-def job_line_add(*, booking: Booking, by: User | None, **fields) -> JobLine:
+def job_line_add(*, booking: Booking, by: User | None, product=None, now: dt.datetime | None = None,
+                 **fields) -> JobLine:
+    """A task or part on the job card. With ``product`` (a catalogue part's public id) the
+    line keeps the catalogue's SKU, name, the branch's price and the day's PPN (service.parts);
+    the description and price posted are then ignored."""
     if booking.status in (Booking.Status.COLLECTED, Booking.Status.CANCELLED, Booking.Status.NO_SHOW):
         raise ValidationError(_("This visit is closed: its job card can no longer change."))
     technician = fields.get("technician")
@@ -413,6 +417,17 @@ def job_line_add(*, booking: Booking, by: User | None, **fields) -> JobLine:
         problem = technician_problem(technician, booking)
         if problem:
             raise ValidationError({"technician": problem})
+    if product:
+        from .parts import part_snapshot
+
+        part = part_snapshot(booking.branch, product, quantity=Decimal(fields.get("quantity") or 1), now=now)
+        fields.update(kind=JobLine.Kind.PART, description=part.description, unit_price=part.unit_price,
+                      product_public_id=part.product_public_id, sku=part.sku, tax_rate=part.tax_rate, tax=part.tax)
+    else:
+        fields["description"] = (fields.get("description") or "").strip()
+        if not fields["description"]:
+            raise ValidationError({"description": _("Describe the work or the part, or pick a part from the "
+                                                    "catalogue.")})
     return JobLine.objects.create(booking=booking, **fields)
 
 
@@ -437,14 +452,20 @@ def booking_photo_add(*, booking: Booking, upload, by: User | None) -> BookingPh
     import os
     import uuid
 
-    from .photos import photo_sniff
+    from django.core.files.base import ContentFile
+
+    from .photos import image_check, photo_sniff, thumbnail_make, thumbnail_name
 
     content_type = photo_sniff(upload)
+    image_check(upload)
     name = os.path.basename(upload.name or "photo")[:200]
     photo = BookingPhoto(booking=booking, original_name=name, content_type=content_type, size=upload.size,
                          uploaded_by=by)
+    thumbnail = thumbnail_make(upload)  # once, here: the job card never resizes
     # Stored under a random name: the uploaded file's name never becomes a path.
     photo.file.save(f"{uuid.uuid4().hex}{os.path.splitext(name)[1].lower()}", upload, save=False)
+    # Next to it, under the same private storage (the storage may rename it if taken).
+    photo.thumbnail.save(os.path.basename(thumbnail_name(photo.file.name)), ContentFile(thumbnail), save=False)
     photo.save()
     _timeline(booking, _("Check-in photo of %(plate)s added: %(name)s") % {"plate": booking.plate_number,
                                                                           "name": name}, by=by)

@@ -24,4 +24,7 @@ urlpatterns = [
     path("bookings/<uuid:booking_id>/drop/", views.booking_move, name="booking_move"),
     path("bookings/<uuid:booking_id>/photos/", views.photo_upload, name="photo_upload"),
     path("bookings/<uuid:booking_id>/photos/<uuid:booking_photo_id>/", views.photo_download, name="photo_download"),
+    path("bookings/<uuid:booking_id>/photos/<uuid:booking_photo_id>/thumbnail/", views.photo_download,
+         {"thumbnail": True}, name="photo_thumbnail"),
+    path("bookings/<uuid:booking_id>/parts/", views.part_search, name="part_search"),
 ]

@@ -7,6 +7,7 @@ role (loaded through the scoped access helpers before any permission on the chan
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -18,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import customer_get_for_user, staff_view
-from crm.forms import form_add_errors
 from branches.selectors import branch_get_for_user
+from crm.forms import form_add_errors
 
-from . import selectors, services
+from . import parts, selectors, services
 from .forms import (BayForm, BookingForm, EstimateForm, JobLineForm, PhotoForm, SlotField, SlotLengthForm, StatusForm,
-                    TechnicianForm)
+                    TechnicianForm, slot_choices)
 from .models import FUEL_CHOICES, Bay, Booking, ServiceType, Workshop
 
 
@@ -91,9 +92,10 @@ def week(request, branch_id):
         messages.error(request, _("That is not a date; showing today."))
     monday = day - dt.timedelta(days=day.weekday())
     days = [monday + dt.timedelta(days=n) for n in range(7)]
+    can_move = request.user.has_perm("service.change_booking")
     return render(request, "service/week.html", {
-        "can_move": request.user.has_perm("service.change_booking"),
-        "branch": branch, "days": days, "rows": selectors.week_calendar(branch, monday),
+        "can_move": can_move,
+        "branch": branch, "days": days, "rows": selectors.week_calendar(branch, monday, can_move=can_move),
         "previous_week": monday - dt.timedelta(days=7), "next_week": monday + dt.timedelta(days=7),
     })
 
@@ -207,14 +209,16 @@ def book(request, customer_id):
     branch = customer.branch
     zone = ZoneInfo(branch.time_zone)
     data = request.POST if request.method == "POST" else (request.GET or None)
+    # Loaded once for the page: the form's selects, its validation and the slot search use them.
+    assets = customer.assets.order_by("id")
+    service_types = ServiceType.objects.filter(is_active=True).order_by("name")
     slots = []
     service_type = None
     if data and data.get("service_type"):
-        service_type = ServiceType.objects.filter(is_active=True, pk=data.get("service_type")).first() \
-            if str(data.get("service_type")).isdigit() else None
+        service_type = next((t for t in service_types if str(t.pk) == str(data.get("service_type"))), None)
         if service_type is not None:
             slots = selectors.free_slots(branch, service_type)
-    form = BookingForm(data, customer=customer, slots=slots, zone=zone)
+    form = BookingForm(data, customer=customer, slots=slots, zone=zone, assets=assets, service_types=service_types)
     status = 200
     if request.method == "POST":
         if form.is_valid() and form.cleaned_data["starts_at"] is not None:
@@ -225,7 +229,7 @@ def book(request, customer_id):
                                                   complaint=data["complaint"], by=request.user, branch=branch)
             except services.SlotTaken as error:
                 form.add_error("starts_at", error)
-                form = _refresh_slots(form, customer, branch, data["service_type"], zone)
+                form = _refresh_slots(form, customer, branch, data["service_type"], zone, assets, service_types)
             except ValidationError as error:
                 form_add_errors(form, error)
             else:
@@ -234,13 +238,14 @@ def book(request, customer_id):
         status = 400
     return render(request, "service/book.html", {
         "customer": customer, "branch": branch, "form": form, "slots": slots, "service_type": service_type,
-        "has_assets": customer.assets.exists(),
+        "has_assets": bool(assets),
     }, status=status)
 
 
-def _refresh_slots(form, customer, branch, service_type, zone):
+def _refresh_slots(form, customer, branch, service_type, zone, assets, service_types):
     """After "just taken": the same form, its errors kept, with the slots as they are now."""
-    fresh = BookingForm(form.data, customer=customer, slots=selectors.free_slots(branch, service_type), zone=zone)
+    fresh = BookingForm(form.data, customer=customer, slots=selectors.free_slots(branch, service_type), zone=zone,
+                        assets=assets, service_types=service_types)
     fresh._errors = form._errors
     fresh.cleaned_data = getattr(form, "cleaned_data", {})
     return fresh
@@ -250,16 +255,19 @@ def _detail_context(request, booking, **extra):
     lines = selectors.job_lines(booking)
     can_change = request.user.has_perm("service.change_booking")
     zone = ZoneInfo(booking.branch.time_zone)
-    # Booked and changeable: the free times it could move to (the slot query, only then).
-    move_to = ([(s.value, f"{s.starts_at.astimezone(zone):%a %d/%m %H:%M}")
-                for s in selectors.free_slots(booking.branch, booking.service_type)]
-               if can_change and booking.status == Booking.Status.BOOKED else [])
+    # Booked and changeable: the free times it could move to (the slot query, only then),
+    # each naming the branch's zone as |zoned does elsewhere ("Sen 12/01 09.00 WITA").
+    slots = (selectors.free_slots(booking.branch, booking.service_type)
+             if can_change and booking.status == Booking.Status.BOOKED else [])
+    move_to = slot_choices(slots, zone)
     move_bays = ([b for b in Bay.objects.filter(branch=booking.branch, kind=booking.service_type.bay_kind,
                                                  is_active=True).order_by("name")] if move_to else [])
     return {
         "move_to": move_to, "move_bays": move_bays,
         "booking": booking, "events": selectors.booking_events(booking), "lines": lines,
-        "total": sum((line.amount for line in lines), 0),
+        "subtotal": sum((line.amount for line in lines), Decimal(0)),
+        "tax": sum((line.tax for line in lines), Decimal(0)),
+        "total": sum((line.total for line in lines), Decimal(0)),
         "can_change": request.user.has_perm("service.change_booking"),
         "line_form": JobLineForm(branch=booking.branch, booking=booking),
         "photos": selectors.booking_photos(booking),
@@ -331,6 +339,20 @@ def job_line_add(request, booking_id):
                   status=400)
 
 
+@require_GET
+@staff_view("service.view_booking")
+def part_search(request, booking_id):
+    """The job card's catalogue search (htmx, ``?q=`` SKU or name): the options of its part
+    select, with the branch's prices. A read, like the job card: anyone who may see the
+    booking (adding the line takes the change permission)."""
+    booking = selectors.booking_get_for_user(request.user, booking_id)
+    if not parts.catalogue_installed():
+        raise Http404
+    query = request.GET.get("q", "")
+    return render(request, "service/partials/part_options.html", {
+        "parts": parts.part_search(booking.branch, query), "query": " ".join(query.split())})
+
+
 @require_POST
 @staff_view("service.view_booking")
 def booking_status(request, booking_id):
@@ -393,24 +415,34 @@ def photo_upload(request, booking_id):
     booking = selectors.booking_get_for_user(request.user, booking_id, write=True)
     form = PhotoForm(request.POST, request.FILES)
     if form.is_valid():
-        services.booking_photo_add(booking=booking, upload=form.cleaned_data["photo"], by=request.user)
-        messages.success(request, _("Photo added."))
-        return redirect("service:booking_detail", booking.public_id)
+        try:
+            services.booking_photo_add(booking=booking, upload=form.cleaned_data["photo"], by=request.user)
+        except ValidationError as error:
+            form.add_error("photo", error)
+        else:
+            messages.success(request, _("Photo added."))
+            return redirect("service:booking_detail", booking.public_id)
     return render(request, "service/booking_detail.html", _detail_context(request, booking, photo_form=form),
                   status=400)
 
 
 @require_GET
 @staff_view("service.view_booking")
-def photo_download(request, booking_id, booking_photo_id):
-    """A check-in photo, to staff who may see the booking (404 to anyone else)."""
+def photo_download(request, booking_id, booking_photo_id, thumbnail=False):
+    """A check-in photo, or its thumbnail (the job card's), to staff who may see the booking
+    (404 to anyone else). A photo from before thumbnails were made is served whole."""
     booking = selectors.booking_get_for_user(request.user, booking_id)
     photo = get_object_or_404(booking.photos.all(), public_id=booking_photo_id)
+    small = thumbnail and bool(photo.thumbnail)
     try:
-        handle = photo.file.open("rb")
+        handle = (photo.thumbnail if small else photo.file).open("rb")
     except FileNotFoundError:
         raise Http404
-    response = FileResponse(handle, content_type=photo.content_type, filename=photo.original_name)
+    if small:
+        stem = photo.original_name.rsplit(".", 1)[0]
+        response = FileResponse(handle, content_type="image/jpeg", filename=f"{stem}-thumbnail.jpg")
+    else:
+        response = FileResponse(handle, content_type=photo.content_type, filename=photo.original_name)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

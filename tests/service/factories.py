@@ -57,7 +57,19 @@ class TechnicianFactory(factory.django.DjangoModelFactory):
     working_days = factory.LazyFunction(lambda: [0, 1, 2, 3, 4, 5])
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+def image_bytes(kind: str = "PNG", size=(640, 480), color=(200, 40, 40)) -> bytes:
+    """A real image (Pillow reads it, and makes its thumbnail)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", size, color).save(out, kind)
+    return out.getvalue()
+
+
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 class BookingPhotoFactory(factory.Factory):

@@ -146,13 +146,13 @@ def test_it_puts_the_booking_on_the_timeline_and_texts_the_customer_once(vehicle
     assert Message.objects.filter(send=send).count() <= 1
 
 
-def test_the_five_queries_of_free_slots_do_not_grow_with_bookings(vehicle_a, customer_a, bay_a, oil_change, now,
+def test_the_four_queries_of_free_slots_do_not_grow_with_bookings(vehicle_a, customer_a, bay_a, oil_change, now,
                                                                   django_assert_num_queries):
     for hour in (8, 9, 10, 13, 14, 15):
         book(AssetFactory(customer=customer_a, plate_number=f"D {hour} Q"), oil_change, at(MONDAY, hour), now,
              notify_customer=False)
-    # slot length, bays, opening hours, closures, the bays' bookings in the window
-    with django_assert_num_queries(5):
+    # bays with the slot length, opening hours, closures, the bays' bookings in the window
+    with django_assert_num_queries(4):
         slots = selectors.free_slots(bay_a.branch, oil_change, now=now)
     assert starts(slots)[:1] == ["11:00"]
 
@@ -185,3 +185,13 @@ def test_a_started_visit_cannot_be_moved(vehicle_a, bay_a, oil_change, now):
     services.booking_status_change(booking=booking, to="arrived", by=None)
     with pytest.raises(ValidationError, match="not started"):
         services.booking_reschedule(booking=booking, starts_at=at(MONDAY, 13), by=None, now=now)
+
+
+def test_free_slots_step_by_the_branchs_own_slot_length(bay_a, bay_b, oil_change, now):
+    from service.models import Workshop
+
+    Workshop.objects.create(branch=bay_a.branch, slot_minutes=20)
+    Workshop.objects.create(branch=bay_b.branch, slot_minutes=45)
+    assert starts(selectors.free_slots(bay_a.branch, oil_change, now=now))[:4] == ["08:00", "08:20", "08:40", "09:00"]
+    Workshop.objects.filter(branch=bay_a.branch).delete()  # no row: 30-minute steps
+    assert starts(selectors.free_slots(bay_a.branch, oil_change, now=now))[:3] == ["08:00", "08:30", "09:00"]

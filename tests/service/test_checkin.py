@@ -13,11 +13,10 @@ from service import services
 from service.models import Booking, BookingPhoto
 
 from .conftest import MONDAY, at
-from .factories import PNG
+from .factories import JPEG, PNG
 
 pytestmark = pytest.mark.django_db
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
 
 
@@ -122,4 +121,65 @@ def test_uploading_refuses_readers_other_branches_and_gets(booking, readonly_a, 
     assert _upload(_client(readonly_a), booking, "a.png", PNG).status_code == 403
     assert _upload(_client(staff_b), booking, "a.png", PNG).status_code == 404
     assert _client(readonly_a).get(reverse("service:photo_upload", args=[booking.public_id])).status_code == 405
+    assert not BookingPhoto.objects.exists()
+
+
+# --- thumbnails ---------------------------------------------------------------------------------
+def test_a_thumbnail_is_made_once_on_upload_next_to_the_photo(booking, service_a, files_root):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from .factories import image_bytes
+
+    big = image_bytes("JPEG", size=(2000, 1500))
+    _upload(_client(service_a), booking, "depan.jpg", big)
+    photo = BookingPhoto.objects.get()
+    stored, small = Path(photo.file.path), Path(photo.thumbnail.path)
+    assert small.parent == stored.parent and small.is_relative_to(files_root)
+    assert small.name == stored.name.rsplit(".", 1)[0] + ".thumb.jpg"
+    with Image.open(small) as image:
+        assert image.format == "JPEG" and image.size == (320, 240)
+    assert len(small.read_bytes()) < len(big) / 4
+    # Served through the same checked view, as a JPEG, never cached by a shared cache.
+    response = _client(service_a).get(photo.get_thumbnail_url())
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert body == small.read_bytes() and "no-store" in response["Cache-Control"]
+    assert Image.open(BytesIO(body)).size == (320, 240)
+
+
+def test_the_job_card_shows_thumbnails_that_open_the_full_photo(booking, service_a):
+    _upload(_client(service_a), booking, "depan.png", PNG)
+    photo = BookingPhoto.objects.get()
+    html = _client(service_a).get(booking.get_absolute_url()).content.decode()
+    assert f'<a href="{photo.get_absolute_url()}" target="_blank" rel="noopener" class="photo-thumbnail' in html
+    assert f'<img src="{photo.get_thumbnail_url()}" alt="depan.png"' in html
+
+
+def test_thumbnails_are_refused_to_anonymous_and_other_branches(booking, service_a, readonly_a, staff_b):
+    _upload(_client(service_a), booking, "depan.png", PNG)
+    url = BookingPhoto.objects.get().get_thumbnail_url()
+    assert _client(readonly_a).get(url).status_code == 200
+    assert _client(staff_b).get(url).status_code == 404
+    assert Client().get(url)["Location"].startswith(reverse("login"))
+    assert _client(service_a).post(url).status_code == 405
+
+
+def test_a_photo_from_before_thumbnails_is_served_whole(booking, service_a):
+    _upload(_client(service_a), booking, "depan.png", PNG)
+    photo = BookingPhoto.objects.get()
+    BookingPhoto.objects.filter(pk=photo.pk).update(thumbnail="")
+    response = _client(service_a).get(photo.get_thumbnail_url())
+    assert response["Content-Type"] == "image/png" and b"".join(response.streaming_content) == PNG
+
+
+@pytest.mark.parametrize("content", [
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100,  # a JPEG's first bytes, then nothing
+    JPEG[: len(JPEG) // 3],  # a photo cut short in the upload
+])
+def test_a_file_that_only_starts_like_a_photo_is_refused_at_the_field(booking, service_a, content):
+    response = _upload(_client(service_a), booking, "depan.jpg", content)
+    assert response.status_code == 400
+    assert "not a readable photo" in " ".join(response.context["photo_form"].errors["photo"])
     assert not BookingPhoto.objects.exists()

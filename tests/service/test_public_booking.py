@@ -122,9 +122,9 @@ def test_the_status_link_prefills_the_code(client, booking):
 
 def test_the_status_page_costs_a_fixed_number_of_queries(client, booking, service_a, django_assert_num_queries):
     # A booking not yet started: the lookup (booking + branch + service type + customer in one
-    # join), the free times to move to (slot length, bays, hours, closures, bookings), the
-    # footer's branches.
-    with django_assert_num_queries(7):
+    # join), the free times to move to (bays with the slot length, hours, closures, bookings),
+    # the footer's branches.
+    with django_assert_num_queries(6):
         response = client.post("/p/bengkel/status/", {"code": booking.code, "phone": "081234567890"})
     assert response.status_code == 200
     # At the workshop: the lookup and the footer only.

@@ -258,6 +258,39 @@ def test_the_week_shows_each_bays_bookings_in_a_flat_number_of_queries(client, b
     assert page.content.decode().count('href="/service/bookings/') == 4
 
 
+def test_the_week_places_each_visit_by_the_branchs_own_zone(client, bay_a, vehicle_a, oil_change, service_a,
+                                                              readonly_a):
+    """The week's times and days come from the database in the branch's zone (WIT here)."""
+    import datetime as dt
+
+    from .conftest import MONDAY
+
+    branch = bay_a.branch
+    branch.time_zone = "Asia/Jayapura"
+    branch.save()
+    wit = selectors.ZoneInfo("Asia/Jayapura")
+    eight = dt.datetime.combine(MONDAY, dt.time(8), tzinfo=wit)  # 23:00 UTC on Sunday
+    booking = services.booking_create(customer=vehicle_a.customer, asset=vehicle_a, service_type=oil_change,
+                                      starts_at=eight, by=service_a, now=eight - dt.timedelta(days=1),
+                                      notify_customer=False)
+    gone = services.booking_create(customer=vehicle_a.customer, asset=vehicle_a, service_type=oil_change,
+                                   starts_at=eight + dt.timedelta(days=1), by=service_a,
+                                   now=eight - dt.timedelta(days=1), notify_customer=False)
+    services.booking_status_change(booking=gone, to="cancelled", by=service_a)
+    url = reverse("service:week", args=[branch.public_id]) + f"?day={MONDAY:%Y-%m-%d}"
+    html = as_user(client, service_a).get(url).content.decode()
+    detail = reverse("service:booking_detail", args=[booking.public_id])
+    move = reverse("service:booking_move", args=[booking.public_id])
+    assert (f'<td class="small" data-day="{MONDAY:%Y-%m-%d}" data-bay-id="{bay_a.public_id}">'
+            f'<div class="text-nowrap board-booking" data-booking="{booking.public_id}" draggable="true" '
+            f'data-move-url="{move}"><a href="{detail}">08:00 D 1234 ABC</a></div></td>') in html
+    assert str(gone.public_id) not in html  # a cancelled visit frees its bay and leaves the week
+    # A reader sees the visit, not a handle to drag it.
+    html = as_user(client, readonly_a).get(url).content.decode()
+    assert f'data-booking="{booking.public_id}"><a href="{detail}">08:00 D 1234 ABC</a>' in html
+    assert "draggable" not in html
+
+
 def test_the_week_is_refused_to_anonymous_other_branch_and_no_role(client, branch_a, service_b):
     url = reverse("service:week", args=[branch_a.public_id])
     assert client.get(url)["Location"].startswith(reverse("login"))
