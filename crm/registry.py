@@ -212,6 +212,23 @@ class ReminderKind:
 
 
 @dataclass(frozen=True)
+class AttachmentProvider:
+    """A document another app attaches to an email of the messaging pipeline (a quotation's
+    PDF), without marketing importing that app.
+
+    A send names its attachments in ``Send.extra_values["attachments"]`` as
+    ``[[provider key, ref], ...]``; the email sender calls ``render(ref)`` at send time and
+    attaches the ``(filename, bytes, mimetype)`` it returns. ``render`` must give the same
+    document every time for the same ref (a retried message attaches what the first would
+    have), and raise when the ref no longer exists."""
+
+    key: str
+    render: Callable[[str], tuple[str, bytes, str]]
+    order: int = 100
+    permission: None = None  # unused; keeps Registry.visible_to uniform
+
+
+@dataclass(frozen=True)
 class NavLink:
     """A link in the top menu. Links of one ``menu`` share one dropdown named ``menu_label``
     (a menu the user sees only one link of shows that link alone), menus in the order of
@@ -243,6 +260,7 @@ home_cards: Registry[HomeCard] = Registry("home cards")
 demo_steps: Registry[DemoStep] = Registry("demo steps")
 segment_criteria: Registry[SegmentCriterion] = Registry("segment criteria")
 conversion_sources: Registry[ConversionSource] = Registry("conversion sources")
+attachment_providers: Registry[AttachmentProvider] = Registry("attachment providers")
 
 
 def panels_for(customer, user) -> list[RenderedPart]:

@@ -148,6 +148,7 @@ def get_sms_backend():
     return import_string(settings.SMS_BACKEND)()
 
 
-def send_email(*, to: str, subject: str, body: str) -> Accepted:
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+def send_email(*, to: str, subject: str, body: str, attachments=()) -> Accepted:
+    """``attachments``: ``(filename, bytes, mimetype)`` each (see crm.registry.AttachmentProvider)."""
+    EmailMessage(subject=subject, body=body, to=[to], attachments=list(attachments)).send()
     return Accepted(sid=f"EMAIL{uuid.uuid4().hex}", status="delivered")

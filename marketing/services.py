@@ -65,6 +65,34 @@ class Skipped:
     NO_EMAIL = "no_email"  # email: no address
 
 
+# Send.extra_values["attachments"]: [[provider key, ref], ...], documents another app renders
+# at send time (crm.registry.AttachmentProvider); email only. Every other key is a language.
+ATTACHMENTS = "attachments"
+
+
+def placeholder_names(extra_values: dict | None) -> list[str]:
+    """The extra placeholders a send's ``extra_values`` define, in any language."""
+    return sorted({name for key, values in (extra_values or {}).items() if key != ATTACHMENTS for name in values})
+
+
+def _attachments_check(channel: str, extra_values: dict | None) -> None:
+    from crm.registry import attachment_providers
+
+    wanted = (extra_values or {}).get(ATTACHMENTS) or []
+    if wanted and channel != Send.Channel.EMAIL:
+        raise ValueError("Only an email can carry attachments.")
+    for key, _ref in wanted:
+        if key not in attachment_providers:
+            raise ValueError(f"No attachment provider {key!r} is registered.")
+
+
+def _attachments_render(send: Send) -> list[tuple[str, bytes, str]]:
+    """The send's attachments as its provider renders them now (the same for every recipient)."""
+    from crm.registry import attachment_providers
+
+    return [attachment_providers.get(key).render(ref) for key, ref in send.extra_values.get(ATTACHMENTS) or []]
+
+
 # --- creating a send ---------------------------------------------------------------------
 def send_create(*, idempotency_key: str, channel: str, name: str, body: str, customers, by: User | None,
                 purpose: str = Send.Purpose.MARKETING, subject: str = "", department: str | None = None,
@@ -82,7 +110,8 @@ def send_create(*, idempotency_key: str, channel: str, name: str, body: str, cus
     and without it, their first vehicle. ``extra_values``: more placeholders, by language
     (``{"id": {"amount_due": "Rp 5.000.000"}, "en": {...}}``), e.g. a reminder's record."""
     audience = _audience(customers)  # refuse a wrong audience before anything is written
-    extra = sorted({name for values in (extra_values or {}).values() for name in values})
+    extra = placeholder_names(extra_values)
+    _attachments_check(channel, extra_values)
     compile_template(body, extra)  # and a bad template, in either language
     for text in (subject, body_en, subject_en):
         if text:
@@ -201,16 +230,19 @@ def _create_messages(send: Send, audience_ids) -> tuple[int, dict]:
 
 def message_send_one(*, customer: Customer, channel: str, body: str, by: User | None, key: str,
                      purpose: str = Send.Purpose.TRANSACTIONAL, subject: str = "",
-                     asset: Asset | None = None, body_en: str = "", subject_en: str = "") -> Send:
+                     asset: Asset | None = None, body_en: str = "", subject_en: str = "",
+                     attachments: list[tuple[str, str]] | None = None) -> Send:
     """One message to one customer: a send of one, with the same guarantees.
 
     ``asset``: which of the customer's vehicles ``{{ vehicle_plate }}`` and the other vehicle
-    placeholders speak of (default: their first vehicle)."""
+    placeholders speak of (default: their first vehicle). ``attachments`` (email): ``(provider
+    key, ref)`` pairs, rendered when the email is sent (crm.registry.AttachmentProvider)."""
     if asset is not None and asset.customer_id != customer.pk:
         raise ValidationError(_("That vehicle is not this customer's."))
+    extra_values = {ATTACHMENTS: [[key, str(ref)] for key, ref in attachments]} if attachments else None
     return send_create(idempotency_key=key, channel=channel, name=body[:60], body=body, subject=subject,
                        customers=[customer.pk], by=by, purpose=purpose, asset=asset, body_en=body_en,
-                       subject_en=subject_en)
+                       subject_en=subject_en, extra_values=extra_values)
 
 
 # --- pausing -------------------------------------------------------------------------------
@@ -414,7 +446,7 @@ class SendTexts:
 
     def __init__(self, send: Send):
         self.send = send
-        extra = sorted({name for values in send.extra_values.values() for name in values})
+        extra = placeholder_names(send.extra_values)
         indonesian = (compile_template(send.body, extra),
                       compile_template(send.subject, extra) if send.subject else None)
         self.by_language = {settings.LANGUAGE_CODE: indonesian}
@@ -556,6 +588,14 @@ def _send_one(send, message, texts: SendTexts, token, backend, recorder: _Accept
     text, subject = texts.render(message)
     if send.channel == Send.Channel.SMS:
         _throttle()
+    attachments = []
+    if send.extra_values.get(ATTACHMENTS):
+        try:  # before the attempt: a document that cannot be made fails the row, nothing half-sent
+            attachments = _attachments_render(send)
+        except Exception as exc:  # noqa: BLE001 - its record is gone or its renderer broke: never sendable
+            log.warning("Attachments of send %s could not be made", send.pk, exc_info=True)
+            _record_failed(message, token, "attachment", f"The attachment could not be made: {exc}")
+            return
     attempt = _attempt_start(message.pk, token)
     if attempt is None:
         return  # another owner has it now (or the send stopped): not ours to send
@@ -564,7 +604,7 @@ def _send_one(send, message, texts: SendTexts, token, backend, recorder: _Accept
         if send.channel == Send.Channel.SMS:
             accepted = backend.send_sms(to=message.to, body=text)
         else:
-            accepted = backends.send_email(to=message.to, subject=subject, body=text)
+            accepted = backends.send_email(to=message.to, subject=subject, body=text, attachments=attachments)
     except backends.TransientError as exc:
         _record_transient(message, token, exc)
     except backends.PermanentError as exc:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
+from accounts.templatetags.relasi_time import zone_abbreviation
 from branches.selectors import business_calendar
 from crm.charts import Chart
 
@@ -68,20 +69,36 @@ class Agenda:
     def empty(self) -> bool:
         return not (self.overdue or self.due_today or self.upcoming)
 
+    @property
+    def zone_name(self) -> str:
+        """The zone "today" is counted in (the assignee's), by its Indonesian name (WITA)."""
+        return zone_abbreviation(ZoneInfo(self.zone))
 
-def agenda(user: User, *, now: dt.datetime | None = None) -> Agenda:
-    """My open activities: overdue (oldest first), due today, and the next two weeks, days
-    counted in my branch's zone. Three queries, each a range read off the agenda index."""
+
+def agenda(user: User, *, now: dt.datetime | None = None, assignee: User | None = None) -> Agenda:
+    """My open activities (or ``assignee``'s, for a manager looking at a rep's): overdue
+    (oldest first), due today, and the next two weeks, days counted in the assignee's branch
+    zone. Three queries, each a range read off the agenda index."""
     now = now or timezone.now()
-    today, start, end = _day_bounds(user, now)
-    mine = _listed(activities_visible_to(user).open().filter(assignee=user)).order_by("due_at", "id")
+    assignee = assignee or user
+    today, start, end = _day_bounds(assignee, now)
+    mine = _listed(activities_visible_to(user).open().filter(assignee=assignee)).order_by("due_at", "id")
     horizon = start + dt.timedelta(days=AGENDA_UPCOMING_DAYS + 1)
     return Agenda(
-        today=today, zone=str(_zone_of(user)), limit=AGENDA_ROWS,
+        today=today, zone=str(_zone_of(assignee)), limit=AGENDA_ROWS,
         overdue=list(mine.filter(due_at__lt=now)[:AGENDA_ROWS]),
         due_today=list(mine.filter(due_at__gte=now, due_at__lt=end)[:AGENDA_ROWS]),
         upcoming=list(mine.filter(due_at__gte=end, due_at__lt=horizon)[:AGENDA_ROWS]),
     )
+
+
+def agenda_reps(user: User) -> list[User]:
+    """Whose agenda a manager may open: the active sales staff of their branch (every
+    branch's for head office). One query."""
+    staff = User.objects.filter(is_active=True, department__in=ASSIGNABLE_DEPARTMENTS).select_related("branch")
+    if not user.sees_all_branches:
+        staff = staff.filter(branch_id=user.branch_id)
+    return list(staff.exclude(pk=user.pk).order_by("branch__name", "first_name", "email"))
 
 
 def my_agenda_card(user: User) -> list[Activity]:

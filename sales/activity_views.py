@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +37,17 @@ def activity_get_for_user(user, activity_id, *, write=False) -> Activity:
 @require_GET
 @staff_view("sales.view_activity")
 def agenda(request):
-    return render(request, "sales/activities/agenda.html", {"agenda": selectors.agenda(request.user)})
+    """My agenda; a manager (who sets the reps' targets) may open a rep's with ``?rep=``."""
+    user, rep, reps = request.user, request.user, []
+    if user.has_perm("sales.change_salestarget"):
+        reps = selectors.agenda_reps(user)
+        chosen = request.GET.get("rep", "")
+        if chosen:
+            rep = next((r for r in reps if str(r.pk) == chosen), None)
+            if rep is None:
+                raise Http404
+    return render(request, "sales/activities/agenda.html", {
+        "agenda": selectors.agenda(user, assignee=rep), "rep": rep, "reps": reps})
 
 
 # --- new activity, from a lead, an opportunity or a customer ------------------------------------------

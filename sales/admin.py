@@ -51,7 +51,7 @@ class SalesTargetAdmin(admin.ModelAdmin):
     raw_id_fields = ["branch", "rep"]
 
 
-from .models import (BranchPrice, OrderEvent, Payment, PaymentDue, Product, Quotation, QuotationLine,  # noqa: E402
+from .models import (BranchPrice, OrderEvent, OrderVehicle, Payment, PaymentDue, Product, Quotation, QuotationLine,  # noqa: E402
                      SalesOrder, Shipment, TaxRate)
 
 
@@ -109,6 +109,18 @@ class PaymentDueInline(admin.TabularInline):
     extra = 0
 
 
+class OrderVehicleInline(admin.TabularInline):
+    """Allocations are made on the order page (sales.orders checks the VIN against other orders
+    and the customers' vehicles); here they are read."""
+    model = OrderVehicle
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["line", "unit", "vin", "allocated_at", "allocated_by", "released_at", "asset"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SalesOrder)
 class SalesOrderAdmin(admin.ModelAdmin):
     list_display = ["number", "customer", "status", "total", "branch", "owner", "status_changed_at"]
@@ -117,7 +129,7 @@ class SalesOrderAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "quotation", "owner", "branch"]
     readonly_fields = ["number", "status", "status_changed_at"]
     search_fields = ["=number", "=vin"]
-    inlines = [PaymentDueInline, OrderEventInline]
+    inlines = [OrderVehicleInline, PaymentDueInline, OrderEventInline]
     show_full_result_count = False
 
 

@@ -17,6 +17,7 @@ class SalesConfig(AppConfig):
         notification_kind_register(services.LEAD_ASSIGNED, _("Lead assigned to you"))
         notification_kind_register(services.OPPORTUNITY_WON, _("Opportunity won"))
         notification_kind_register(services.LEAD_ESCALATED, _("Lead not contacted in time"))
+        notification_kind_register(services.LEAD_ASKED_AGAIN, _("A lead of yours asked again"))
         panels.register(Panel(
             key="sales", title=_("Leads and opportunities"), order=20, template="sales/panels/sales.html",
             selector=selectors.customer_sales_panel, permission="sales.view_opportunity", queries=2,  # opportunities, leads
@@ -85,3 +86,10 @@ class SalesConfig(AppConfig):
         from . import segments as _segments
 
         _segments.register()  # segment criteria and campaign conversions (marketing)
+        from crm.registry import AttachmentProvider, attachment_providers
+
+        from . import pdf as _pdf
+        from .quotations import QUOTATION_PDF
+
+        # A quotation emailed through the messaging pipeline carries its PDF, made at send time.
+        attachment_providers.register(AttachmentProvider(key=QUOTATION_PDF, render=_pdf.quotation_pdf_attachment))

@@ -28,7 +28,7 @@ from .models import Lead, Opportunity, Stage, StageChange
 LEADS, OPEN_OPPORTUNITIES, CLOSED_OPPORTUNITIES = 300_000, 200_000, 50_000
 BATCH = 5_000
 REP, MANAGER, HEAD_OFFICE = "sales.jks@relasi.test", "manager.jks@relasi.test", "pusat@relasi.test"
-TARGETS = {"lead list": 60, "board": 120, "forecast": 250, "agenda": 60}
+TARGETS = {"lead list": 60, "board": 120, "forecast": 250, "agenda": 60, "card move": 50}
 
 
 def _branches() -> list[tuple[Branch, list[int]]]:
@@ -137,6 +137,9 @@ def cases(*, runs: int) -> list[Case]:
     for who, label in ((MANAGER, "manager JKS"), (HEAD_OFFICE, "head office")):
         out.append(Case(f"sales: forecast ({label})", who, [(same, reverse("sales:forecast"))] * runs,
                         TARGETS["forecast"], group="departments"))
+    move = _card_move_case(runs)
+    if move:
+        out.append(move)
     try:
         agenda = reverse("sales:agenda")
     except NoReverseMatch:
@@ -148,3 +151,25 @@ def cases(*, runs: int) -> list[Case]:
 
     out += bench_cases(runs=runs, users={"sales rep JKS": REP, "manager JKS": MANAGER, "head office": HEAD_OFFICE})
     return out
+
+
+def _card_move_case(runs: int) -> Case | None:
+    """A card dragged on the board by the branch manager: the POST the board's script sends
+    (stage, HX-Request, the page's CSRF token) to the real view. Each card goes to the next
+    stage and back, so the data stays as it was (but for the history rows a move adds)."""
+    manager = User.objects.filter(email=MANAGER).first()
+    stages = [s for s in Stage.objects.filter(is_active=True).order_by("order", "id") if not s.is_closed]
+    if manager is None or manager.branch_id is None or len(stages) < 2:
+        return None
+    first, second = stages[0], stages[1]
+    cards = list(Opportunity.objects.filter(branch_id=manager.branch_id, stage=first, closed_at__isnull=True)
+                 .order_by("-id").values_list("public_id", flat=True)[:max(runs // 2, 1)])
+    urls, data = [], []
+    for public_id in cards:
+        url = reverse("sales:opportunity_move", args=[public_id])
+        for stage in (second, first):
+            urls.append((Typed(f"{public_id} → {stage.name}", "card moved"), url))
+            data.append({"stage": stage.pk, "reason": ""})
+    return Case("sales: card move on the board (manager JKS)", MANAGER, urls, TARGETS["card move"],
+                group="departments", method="POST", data=data, headers={"HX-Request": "true"},
+                csrf_from=reverse("sales:opportunity_board"))

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from crm.models import Customer
 from crm.phone import normalize_phone
 
 from .models import Lead
@@ -40,10 +43,31 @@ class ImportRow:
     raw: dict
     fields: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
+    matches: list = field(default_factory=list)  # Match: a customer or open lead with this phone or email
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def importable(self) -> bool:
+        """Valid and nobody we already know: imported without asking."""
+        return self.ok and not self.matches
+
+
+@dataclass(frozen=True)
+class Match:
+    """Someone already in the CRM with a row's phone or email (the duplicate check)."""
+    kind: str  # "customer" or "lead"
+    public_id: object
+    name: str
+    branch: str
+    branch_id: int
+
+    @property
+    def label(self) -> str:
+        text = _("customer %(name)s") if self.kind == "customer" else _("open lead %(name)s")
+        return (text % {"name": self.name}) + f" ({self.branch})"
 
 
 def read_upload(upload) -> str:
@@ -84,7 +108,47 @@ def parse(text: str) -> list[ImportRow]:
         rows.append(check_row(index, raw))
     if not rows:
         raise ImportRefused(_("The file has no leads in it."))
+    mark_duplicates(rows)
     return rows
+
+
+def mark_duplicates(rows: list[ImportRow]) -> None:
+    """The duplicate check of the staff form, for a whole file in two queries.
+
+    A phone or email already on an earlier line is an error on the later line (one person,
+    one lead). A valid row whose phone or email belongs to a customer or an open lead (any
+    branch, as on the form) is set aside with what it matched: it is imported only when the
+    user says so."""
+    first_line: dict[str, int] = {}
+    for row in rows:
+        if not row.ok:
+            continue
+        keys = [k for k in (row.fields["phone"], row.fields["email"]) if k]
+        earlier = next((first_line[k] for k in keys if k in first_line), None)
+        if earlier is not None:
+            row.errors.append(_("The same phone or email as line %(line)s.") % {"line": earlier})
+            continue
+        for key in keys:
+            first_line[key] = row.number
+    valid = [r for r in rows if r.ok]
+    phones = {r.fields["phone"] for r in valid if r.fields["phone"]}
+    emails = {r.fields["email"] for r in valid if r.fields["email"]}
+    if not valid:
+        return
+    found: dict[str, list[Match]] = defaultdict(list)
+    customers = (Customer.objects.filter(Q(phone__in=phones) | Q(phone_alt__in=phones) | Q(email__in=emails))
+                 .values_list("public_id", "name", "branch__name", "branch_id", "phone", "phone_alt", "email"))
+    for public_id, name, branch, branch_id, *keys in customers:
+        for key in {k for k in keys if k} & (phones | emails):
+            found[key].append(Match("customer", public_id, name, branch, branch_id))
+    leads = (Lead.objects.open().filter(Q(phone__in=phones) | Q(email__in=emails))
+             .values_list("public_id", "name", "branch__name", "branch_id", "phone", "email"))
+    for public_id, name, branch, branch_id, *keys in leads:
+        for key in {k for k in keys if k} & (phones | emails):
+            found[key].append(Match("lead", public_id, name, branch, branch_id))
+    for row in valid:
+        matches = found.get(row.fields["phone"], []) + found.get(row.fields["email"], [])
+        row.matches = list(dict.fromkeys(matches))[:5]
 
 
 def check_row(number: int, raw: dict) -> ImportRow:
@@ -150,7 +214,9 @@ def rejects_csv(rows: list[ImportRow]) -> str:
     writer = csv.writer(out)
     writer.writerow([*COLUMNS, "line", "errors"])
     for row in rows:
-        if not row.ok:
+        if not row.importable:
+            problems = row.errors or [_("Already known: %(matches)s.")
+                                      % {"matches": ", ".join(m.label for m in row.matches)}]
             writer.writerow([_safe(row.raw.get(c, "")) for c in COLUMNS]
-                            + [str(row.number), _safe(" ".join(row.errors))])
+                            + [str(row.number), _safe(" ".join(problems))])
     return out.getvalue()

@@ -10,9 +10,10 @@ import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -103,9 +104,11 @@ class Lead(TimeStampedModel):
             # The duplicate check looks up open leads by phone and email.
             models.Index(fields=["phone"], name="lead_phone_idx", condition=~Q(phone="")),
             models.Index(fields=["email"], name="lead_email_idx", condition=~Q(email="")),
-            # The list's search by name or company (icontains) through trigrams.
-            GinIndex(fields=["name"], name="lead_name_trgm_idx", opclasses=["gin_trgm_ops"]),
-            GinIndex(fields=["company"], name="lead_company_trgm_idx", opclasses=["gin_trgm_ops"]),
+            # The list's search by name or company through trigrams: on UPPER(), since that is
+            # what Django's icontains compares (UPPER(name) LIKE UPPER('%q%')); an index on the
+            # bare column is never used by it (sales.selectors.lead_search).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="lead_name_upper_trgm_idx"),
+            GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_upper_trgm_idx"),
             # The escalation sweep: new leads nobody contacted, not yet escalated (a few rows).
             # The list sorted by score (issue 10: "shown on the list and used to sort it").
             models.Index(fields=["branch", "-score", "-id"], name="lead_branch_score_idx"),
@@ -243,6 +246,12 @@ class Opportunity(TimeStampedModel):
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     close_reason = models.CharField(_("reason won or lost"), max_length=200, blank=True)
+    # The furthest open or won stage the stage history ever reached (the highest order), for
+    # the forecast's funnel. Kept by the database from sales_stagechange (the triggers of
+    # migration 0008): whatever writes the history (services, bulk loads, the admin) keeps
+    # it right, and a save of the opportunity cannot overwrite it.
+    furthest_stage = models.ForeignKey(Stage, verbose_name=_("furthest stage reached"), on_delete=models.PROTECT,
+                                       null=True, blank=True, editable=False, db_index=False, related_name="+")
 
     objects = OpportunityQuerySet.as_manager()
 
@@ -255,6 +264,13 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["stage", "owner", "-id"], name="opp_stage_owner_idx"),
             models.Index(fields=["customer", "-id"], name="opp_customer_idx"),
             models.Index(fields=["branch", "-id"], name="opp_branch_id_idx"),
+            # The board for head office (every branch): a column's newest cards.
+            models.Index(fields=["stage", "-id"], name="opp_stage_id_idx"),
+            # The forecast: open ones by expected close, closed ones by date closed (index-only).
+            models.Index(fields=["expected_close"], include=["branch", "owner", "amount", "probability"],
+                         condition=Q(closed_at__isnull=True), name="opp_open_close_idx"),
+            models.Index(fields=["closed_at"], include=["branch", "owner", "stage", "amount"],
+                         condition=Q(closed_at__isnull=False), name="opp_closed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(probability__lte=100), name="opp_probability_max_100"),
@@ -286,12 +302,51 @@ class StageChange(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                            related_name="+")
     changed_at = models.DateTimeField(_("changed"))
+    # When the opportunity left ``to_stage`` (the next change's ``changed_at``), for the
+    # funnel's median days in stage. Kept by the database (migration 0008's triggers).
+    left_at = models.DateTimeField(_("left the stage"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["changed_at", "id"]
         indexes = [
             models.Index(fields=["opportunity", "changed_at"], name="stagechange_opp_idx"),
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
+            # The funnel's medians read only the changes that were left (a few per cent).
+            models.Index(fields=["opportunity"], include=["to_stage", "changed_at", "left_at"],
+                         condition=Q(left_at__isnull=False), name="stagechange_left_idx"),
+        ]
+
+
+class PipelineTotal(models.Model):
+    """How many opportunities, and what amount, per stage, furthest stage reached, branch, owner
+    and (open ones) month of expected close.
+
+    Kept by the database from sales_opportunity (migration 0008's triggers add the deltas of
+    every statement that inserts, changes or deletes opportunities), so the board's column
+    totals, the funnel's reached counts and the forecast's pipeline sum a few hundred of these
+    rows instead of every opportunity (250,000 at a million customers). sales.selectors reads it when the page's
+    filters are ones it can answer (branch, owner); others (the close month) sum the
+    opportunities themselves. No foreign keys: the rows follow the opportunities."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                              related_name="+")
+    furthest_stage = models.ForeignKey(Stage, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                       null=True, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                              db_index=False, null=True, related_name="+")
+    # The month of the expected close of open opportunities (the forecast's pipeline chart);
+    # None for closed ones.
+    close_month = models.DateField(null=True)
+    n = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=0, default=0)
+    weighted = models.DecimalField(max_digits=24, decimal_places=2, default=0)  # Σ amount × probability / 100
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "furthest_stage", "branch", "owner", "close_month"],
+                                    nulls_distinct=False, name="pipelinetotal_key_uniq"),
         ]
 
 
@@ -718,6 +773,39 @@ class OrderEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["order", "at"], name="orderevent_order_idx")]
+
+
+class OrderVehicle(models.Model):
+    """One vehicle unit of an order, allocated by its VIN: a vehicle line of quantity 2 has
+    two. The VIN is held while the order is open: no other allocation holding it may exist
+    (the partial unique index), so two orders cannot be given the same car, even at once.
+    Cancelling the order releases it; on delivery it becomes the customer's asset (and is
+    released: the asset itself then stands in the way of a second sale)."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="vehicles")
+    line = models.ForeignKey(QuotationLine, on_delete=models.PROTECT, related_name="+")
+    unit = models.PositiveSmallIntegerField(_("unit"), default=1)  # 1 … the line's quantity
+    vin = models.CharField(_("VIN"), max_length=17)
+    allocated_at = models.DateTimeField(_("allocated"))
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    asset = models.ForeignKey("crm.Asset", verbose_name=_("vehicle"), on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["line__position", "line_id", "unit", "id"]
+        verbose_name = _("allocated vehicle")
+        verbose_name_plural = _("allocated vehicles")
+        constraints = [
+            models.UniqueConstraint(fields=["vin"], condition=Q(released_at__isnull=True),
+                                    name="ordervehicle_vin_held_uniq"),
+            models.UniqueConstraint(fields=["order", "line", "unit"], condition=Q(released_at__isnull=True),
+                                    name="ordervehicle_unit_held_uniq"),
+        ]
+
+    def __str__(self):
+        return self.vin
 
 
 class PaymentDue(TimeStampedModel):

@@ -137,7 +137,10 @@ class ReasonForm(forms.Form):
 class OrderAdvanceForm(forms.Form):
     to = forms.ChoiceField(choices=[(s, s.label) for s in (SalesOrder.Status.ALLOCATED, SalesOrder.Status.INVOICED,
                                                            SalesOrder.Status.CLOSED)])
-    vin = forms.CharField(label=_("VIN"), required=False, max_length=30)
+    # One VIN per vehicle unit, one per line (sales.orders.vins_clean reads them).
+    vin = forms.CharField(label=_("VIN"), required=False, max_length=2000,
+                          widget=forms.Textarea(attrs={"rows": 2, "autocapitalize": "characters",
+                                                       "spellcheck": "false"}))
 
 
 class PaymentDueForm(forms.ModelForm):

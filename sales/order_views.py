@@ -142,6 +142,7 @@ def _quotation_page(request, quotation, *, status=200, **forms):
         **quotations.quotation_detail(quotation), "quotation": quotation,
         "reject_form": forms.get("reject_form") or ReasonForm(), "errors": forms.get("errors", []),
         "can_change": request.user.has_perm("sales.change_quotation"),
+        "email": quotations.quotation_email_state(quotation) if quotation.is_open else None,
         "expired_by_date": quotation.is_open and quotation.valid_until < timezone.localdate(),
     }
     return render(request, "sales/quotations/quotation_detail.html", context, status=status)
@@ -165,7 +166,20 @@ def quotation_pdf(request, quotation_id):
 @require_POST
 @staff_view("sales.view_quotation")
 def quotation_send(request, quotation_id):
+    """Give the quotation to the customer: by hand (``how`` absent or "hand": marked as sent),
+    or by email with its PDF (``how=email``, through the messaging pipeline)."""
     quotation = quotation_get_for_user(request.user, quotation_id, write=True)
+    if request.POST.get("how") == "email":
+        try:
+            quotations.quotation_email(quotation=quotation, by=request.user)
+        except ValidationError as exc:
+            if exc.code == "already_emailed":  # a double click: the first one queued it
+                messages.info(request, _errors(exc)[0])
+                return redirect(quotation)
+            return _quotation_page(request, quotation, status=400, errors=_errors(exc))
+        messages.success(request, _("Emailed to %(email)s with the PDF attached.")
+                         % {"email": quotation.customer.email})
+        return redirect(quotation)
     try:
         quotations.quotation_mark_sent(quotation=quotation, by=request.user)
         messages.success(request, _("Marked as given to the customer."))

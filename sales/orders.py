@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from accounts.models import Department, User
 from accounts.services import notification_send
@@ -26,8 +26,8 @@ from crm import services as crm_services
 from crm.registry import SearchHit
 from crm.services import interaction_record
 
-from .models import (OrderEvent, Payment, PaymentDue, Product, Quotation, QuotationLine, SalesOrder, Shipment,
-                     TaxClass)
+from .models import (OrderEvent, OrderVehicle, Payment, PaymentDue, Product, Quotation, QuotationLine, SalesOrder,
+                     Shipment, TaxClass)
 from .quotations import _rupiah, document_number
 
 SHIPMENT_LATE = "sales.shipment_late"
@@ -117,6 +117,81 @@ def vin_clean(value: str) -> str:
     return vin
 
 
+_VIN_SEPARATORS = re.compile(r"[\n,;]+")
+
+
+def vehicle_units(order: SalesOrder) -> list[tuple[QuotationLine, int]]:
+    """The order's vehicles one by one, in line order: ``(line, unit)``, unit 1 … quantity."""
+    lines = QuotationLine.objects.filter(quotation_id=order.quotation_id, tax_class=TaxClass.LUXURY) \
+        .order_by("position", "id")
+    return [(line, unit) for line in lines for unit in range(1, line.quantity + 1)]
+
+
+def vins_clean(value, count: int) -> list[str]:
+    """``count`` VINs from what was typed: one per line (or separated by commas), spaces
+    inside one ignored. Errors are the form's "vin" field's, naming the VIN at fault."""
+    parts = [p for p in _VIN_SEPARATORS.split(value or "") if p.strip()] if isinstance(value, str) else list(value)
+    if count == 1 and len(parts) <= 1:
+        return [vin_clean(parts[0] if parts else "")]
+    if len(parts) != count:
+        raise ValidationError({"vin": ngettext(
+            "This order has %(count)s vehicle: enter its VIN (%(found)s entered).",
+            "This order has %(count)s vehicles: enter one VIN for each, one per line (%(found)s entered).",
+            count) % {"count": count, "found": len(parts)}})
+    vins = []
+    for n, part in enumerate(parts, start=1):
+        try:
+            vins.append(vin_clean(part))
+        except ValidationError:
+            raise ValidationError({"vin": _("VIN %(n)s (%(value)s): a VIN is 17 letters and digits, without I, O "
+                                            "or Q.") % {"n": n, "value": part.strip()[:30]}})
+    twice = sorted({vin for vin in vins if vins.count(vin) > 1})
+    if twice:
+        raise ValidationError({"vin": _("%(vin)s is entered twice: each vehicle has its own VIN.")
+                               % {"vin": twice[0]}})
+    return vins
+
+
+def _vins_free(order: SalesOrder, vins: list[str]) -> None:
+    """Refuse a VIN another open order holds, or one already a customer's vehicle (two queries)."""
+    from django.db.models.functions import Upper
+
+    from crm.models import Asset
+
+    held = OrderVehicle.objects.filter(vin__in=vins, released_at__isnull=True).exclude(order=order) \
+        .select_related("order").order_by("id").first()
+    if held is not None:
+        raise ValidationError({"vin": _("VIN %(vin)s is already allocated to order %(number)s.")
+                               % {"vin": held.vin, "number": held.order.number}}, code="vin_taken")
+    # upper(vin) = …: on crm's UPPER(vin) index (3 ms at 1,000,000 assets); older assets may be lower case.
+    owned = Asset.objects.alias(vin_upper=Upper("vin")).filter(vin_upper__in=vins).values_list("vin", flat=True)[:1]
+    if owned:
+        raise ValidationError({"vin": _("VIN %(vin)s is already registered as a customer's vehicle.")
+                               % {"vin": owned[0].upper()}}, code="vin_taken")
+
+
+def _allocate(order: SalesOrder, vin, by: User | None) -> tuple[dict, str]:
+    """One VIN per vehicle unit, held by the order (the partial unique index settles a race
+    between two orders). Returns the order's fields (its first VIN) and the event's note."""
+    units = vehicle_units(order)
+    if not units:
+        return {}, ""
+    vins = vins_clean(vin, len(units))
+    _vins_free(order, vins)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            OrderVehicle.objects.bulk_create([
+                OrderVehicle(order=order, line=line, unit=unit, vin=v, allocated_at=now, allocated_by=by)
+                for (line, unit), v in zip(units, vins)])
+    except IntegrityError:
+        # Another order took one of them between the check and the insert.
+        raise ValidationError({"vin": _("One of these VINs was just allocated to another order: check them "
+                                        "and try again.")}, code="vin_taken")
+    note = ngettext("VIN %(vins)s.", "VINs %(vins)s.", len(vins)) % {"vins": ", ".join(vins)}
+    return {"vin": vins[0]}, note
+
+
 @transaction.atomic
 def order_advance(*, order: SalesOrder, by: User | None, to: str, vin: str = "") -> SalesOrder:
     """Allocate (with the VIN when the order has a vehicle), invoice, close."""
@@ -129,11 +204,7 @@ def order_advance(*, order: SalesOrder, by: User | None, to: str, vin: str = "")
         raise ValidationError(_("The order is %(status)s now, so it cannot become %(to)s.")
                               % {"status": str(S(locked.status).label).lower(),
                                  "to": str(S(to).label).lower() if to in S.values else to})
-    fields = {}
-    note = ""
-    if to == S.ALLOCATED and order_has_vehicle(locked):
-        fields["vin"] = vin_clean(vin)
-        note = _("VIN %(vin)s.") % {"vin": fields["vin"]}
+    fields, note = _allocate(locked, vin, by) if to == S.ALLOCATED else ({}, "")
     return _order_move(order, to=to, by=by, allowed_from=(locked.status,), note=note, **fields)
 
 
@@ -147,6 +218,8 @@ def order_cancel(*, order: SalesOrder, by: User | None, reason: str) -> SalesOrd
     if locked.status not in CANCELLABLE:
         raise ValidationError(_("An order that is %(status)s can no longer be cancelled.")
                               % {"status": str(S(locked.status).label).lower()})
+    # Its VINs are free for another order again.
+    OrderVehicle.objects.filter(order=locked, released_at__isnull=True).update(released_at=timezone.now())
     return _order_move(order, to=S.CANCELLED, by=by, allowed_from=CANCELLABLE, note=reason, cancel_reason=reason)
 
 
@@ -273,19 +346,26 @@ def shipment_deliver(*, shipment: Shipment, by: User | None, receiver_name: str,
 
 
 def _vehicles_to_assets(order: SalesOrder, *, by: User | None, day: dt.date) -> None:
+    """Each vehicle unit becomes an asset of its own, with the VIN allocated to it (a unit
+    with no allocation, from before allocation by unit, gets none). Its allocation is then
+    released: the asset is what refuses the VIN to another order from now on."""
     lines = QuotationLine.objects.filter(quotation_id=order.quotation_id, tax_class=TaxClass.LUXURY) \
-        .select_related("product")
-    first = True
+        .select_related("product").order_by("position", "id")
+    allocated = {(v.line_id, v.unit): v for v in OrderVehicle.objects.filter(order=order, released_at__isnull=True)}
+    now = timezone.now()
     for line in lines:
         product: Product | None = line.product
-        for _unit in range(line.quantity):
+        for unit in range(1, line.quantity + 1):
             make = (product.make if product else "") or line.description.split(" ")[0]
             model = (product.model_name if product else "") or line.description
             months = product.warranty_months if product else 0
-            crm_services.asset_create(
-                customer=order.customer, by=by, make=make[:60], model=model[:80], vin=order.vin if first else "",
+            allocation = allocated.get((line.pk, unit))
+            asset = crm_services.asset_create(
+                customer=order.customer, by=by, make=make[:60], model=model[:80],
+                vin=allocation.vin if allocation else "",
                 purchase_date=day, warranty_end=day + relativedelta(months=months) if months else None)
-            first = False
+            if allocation:
+                OrderVehicle.objects.filter(pk=allocation.pk).update(asset=asset, released_at=now)
 
 
 def shipments_notify_late(today: dt.date | None = None) -> int:
@@ -346,6 +426,10 @@ def order_detail(order: SalesOrder) -> dict:
         due.overdue = due.is_overdue(today)
     lines = list(QuotationLine.objects.filter(quotation_id=order.quotation_id))
     events = list(order.events.select_related("by"))
+    vehicle_count = sum(line.quantity for line in lines if line.tax_class == TaxClass.LUXURY)
+    # Its vehicles by VIN: held now, or delivered as assets (not the ones a cancellation released).
+    vehicles = list(order.vehicles.filter(Q(released_at__isnull=True) | Q(asset__isnull=False))
+                    .select_related("line")) if vehicle_count else []
     for event in events:
         event.label = S(event.to_status).label if event.to_status in S.values else event.to_status
     return {
@@ -354,7 +438,9 @@ def order_detail(order: SalesOrder) -> dict:
         "dues": dues,
         "payments": list(order.payments.select_related("due", "recorded_by")),
         "shipment": Shipment.objects.filter(order=order).first(),
-        "has_vehicle": any(line.tax_class == TaxClass.LUXURY for line in lines),
+        "has_vehicle": bool(vehicle_count),
+        "vehicle_count": vehicle_count,
+        "vehicles": vehicles,
         "has_unpaid": any(due.paid_at is None for due in dues),
         "next_statuses": [S(s) for s in _NEXT.get(order.status, ())],
         "cancellable": order.status in CANCELLABLE,

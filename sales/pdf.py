@@ -26,3 +26,12 @@ def quotation_pdf(quotation: Quotation) -> bytes:
             "branch": quotation.branch, "customer": quotation.customer, "total_words": terbilang(quotation.total),
         })
     return HTML(string=html).write_pdf()
+
+
+def quotation_pdf_attachment(ref: str) -> tuple[str, bytes, str]:
+    """The messaging pipeline's attachment "sales.quotation_pdf" (crm.registry.AttachmentProvider):
+    ``ref`` is the quotation's public id. Made when the email is sent; a retry makes the same
+    document, since a quotation the customer was sent no longer changes (a change is a revision)."""
+    quotation = Quotation.objects.select_related("branch", "customer", "opportunity", "vehicle",
+                                                 "created_by").get(public_id=ref)
+    return quotation_pdf_filename(quotation), quotation_pdf(quotation), "application/pdf"

@@ -7,7 +7,6 @@ from crm.public import posted_phone, public_render, rate_limit
 
 from . import services
 from .forms import ContactUsForm
-from .models import Lead
 
 # A person sends the form once or twice; a script sending hundreds gets 429.
 CONTACT_RATE_PER_IP = "10/h"
@@ -25,12 +24,11 @@ def contact_us(request):
             return redirect("sales_public:contact_thanks")  # answered like a success; nothing saved
         if form.is_valid():
             data = form.cleaned_data
-            notes = data["message"]
-            services.lead_create(
-                by=None, branch=data["branch"], source=Lead.Source.WEB, name=data["name"], phone=data["phone"],
-                email=data["email"], city=data["city"], model_of_interest=data["model_of_interest"],
+            services.lead_from_web(
+                branch=data["branch"], name=data["name"], phone=data["phone"], email=data["email"],
+                city=data["city"], model_of_interest=data["model_of_interest"],
                 wants_test_drive=data["wants_test_drive"], preferred_contact_time=data["preferred_contact_time"],
-                notes=notes,
+                notes=data["message"],
             )
             return redirect("sales_public:contact_thanks")
     # GET is counted too: a page is cheap, but a crawler looping on it is not welcome.

@@ -252,6 +252,80 @@ def quotation_mark_sent(*, quotation: Quotation, by: User | None) -> Quotation:
     return quotation
 
 
+QUOTATION_PDF = "sales.quotation_pdf"  # the attachment provider (sales/apps.py, sales.pdf)
+
+
+def quotation_email_key(quotation: Quotation) -> str:
+    """The messaging pipeline's idempotency key: one email per revision, however often it is asked."""
+    return f"sales.quotation_email:{quotation.number}:R{quotation.revision}"
+
+
+def _plain(text: str) -> str:
+    """A value written into a message template: no braces, so it is never read as a placeholder."""
+    return str(text).replace("{", "(").replace("}", ")")
+
+
+def _email_texts(quotation: Quotation, by: User | None, language: str) -> tuple[str, str]:
+    from django.conf import settings
+    from django.utils import translation
+
+    from crm.formatting import format_rupiah
+
+    with translation.override(language):
+        values = {"number": quotation.display_number, "total": format_rupiah(quotation.total, language=language),
+                  "date": quotation.valid_until.strftime("%d/%m/%Y"), "company": settings.COMPANY_NAME,
+                  "branch": quotation.branch.name, "staff": (by.get_full_name() or by.email) if by else ""}
+        values = {k: _plain(v) for k, v in values.items()}
+        subject = _("Quotation %(number)s from %(company)s") % values
+        body = (_("Dear {{ name }},") + "\n\n"
+                + _("Please find attached our quotation %(number)s for %(total)s, valid until %(date)s.") % values
+                + "\n\n" + _("Kind regards,") + "\n" + (values["staff"] + "\n" if values["staff"] else "")
+                + "%(company)s · %(branch)s" % values)
+    return subject, body
+
+
+@transaction.atomic
+def quotation_email(*, quotation: Quotation, by: User | None):
+    """Email the quotation with its PDF through the messaging pipeline: one message per
+    revision (the pipeline's idempotency key), rendered and attached when it is sent. A draft
+    becomes "sent". The row lock makes a double click wait for the first, which it then finds
+    done: ValidationError code "already_emailed", nothing sent twice."""
+    from django.conf import settings
+
+    from marketing.models import Send
+    from marketing.services import message_send_one
+
+    locked = Quotation.objects.select_for_update().select_related("customer", "branch").get(pk=quotation.pk)
+    key = quotation_email_key(locked)
+    if Send.objects.filter(idempotency_key=key).exists():
+        raise ValidationError(_("Quotation %(number)s was already emailed.") % {"number": locked.display_number},
+                              code="already_emailed")
+    if not locked.is_open:
+        raise ValidationError(_("Only an open quotation can be emailed."), code="not_open")
+    if locked.valid_until < timezone.localdate():
+        raise ValidationError(_("This quotation expired on %(date)s: revise it first.")
+                              % {"date": locked.valid_until.strftime("%d/%m/%Y")}, code="expired")
+    customer = locked.customer
+    if not customer.email:
+        raise ValidationError(_("%(name)s has no email address: add one on the customer's page first.")
+                              % {"name": customer.name}, code="no_email")
+    if not customer.email_consent:
+        raise ValidationError(_("%(name)s has not agreed to receive email: record their consent on the customer's "
+                                "page first.") % {"name": customer.name}, code="no_consent")
+    if locked.status == Quotation.Status.DRAFT:
+        Quotation.objects.filter(pk=locked.pk).update(status=Quotation.Status.SENT)
+        locked.status = quotation.status = Quotation.Status.SENT
+    subject, body = _email_texts(locked, by, settings.LANGUAGE_CODE)
+    subject_en, body_en = _email_texts(locked, by, "en")
+    send = message_send_one(customer=customer, channel=Send.Channel.EMAIL, subject=subject, body=body,
+                            subject_en=subject_en, body_en=body_en, by=by, key=key,
+                            purpose=Send.Purpose.TRANSACTIONAL, attachments=[(QUOTATION_PDF, str(locked.public_id))])
+    _note(locked, by, _("Quotation %(number)s emailed to %(email)s with its PDF (valid until %(date)s).")
+          % {"number": locked.display_number, "email": customer.email,
+             "date": locked.valid_until.strftime("%d/%m/%Y")}, direction="out")
+    return send
+
+
 @transaction.atomic
 def quotation_accept(*, quotation: Quotation, by: User | None):
     """The customer accepts: the quotation turns into a sales order, once. The row lock makes
@@ -271,7 +345,34 @@ def quotation_accept(*, quotation: Quotation, by: User | None):
     locked.save(update_fields=["status", "decided_at", "updated_at"])
     _note(locked, by, _("Quotation %(number)s accepted by the customer.") % {"number": locked.display_number},
           direction="in")
-    return order_create_from_quotation(quotation=locked, by=by)
+    order = order_create_from_quotation(quotation=locked, by=by)
+    _opportunity_win(locked, by)
+    return order
+
+
+def _opportunity_win(quotation: Quotation, by: User | None) -> None:
+    """The accepted quotation wins its opportunity, in the accept's transaction: its amount
+    becomes what was sold, and it moves to the pipeline's won stage through the pipeline's
+    own service (stage history, forecast probability, timeline, the owner told). Already won
+    (another of its quotations was accepted first): left as it is. No won stage set up in
+    the pipeline: the order is made all the same, the opportunity stays where it is."""
+    import logging
+
+    from .models import Stage
+    from .services import opportunity_move
+
+    opportunity = Opportunity.objects.select_for_update(of=("self",)).select_related("stage").get(
+        pk=quotation.opportunity_id)
+    if opportunity.stage.is_won:
+        return
+    won = Stage.objects.filter(is_won=True, is_active=True).order_by("order", "id").first()
+    if won is None:
+        logging.getLogger(__name__).warning("No active won stage: opportunity %s left at %s", opportunity.pk,
+                                            opportunity.stage)
+        return
+    Opportunity.objects.filter(pk=opportunity.pk).update(amount=quotation.total)
+    opportunity_move(opportunity=opportunity, stage=won, by=by,
+                     reason=_("quotation %(number)s accepted") % {"number": quotation.display_number})
 
 
 @transaction.atomic
@@ -315,6 +416,13 @@ def quotations_visible_to(user: User):
     return Quotation.objects.visible_to(user)
 
 
+def opportunity_quotations(opportunity: Opportunity) -> list[Quotation]:
+    """Every quotation of the opportunity, each revision on its own, newest first (one query)."""
+    return list(Quotation.objects.filter(opportunity=opportunity)
+                .only("public_id", "number", "revision", "status", "total", "quote_date", "valid_until")
+                .order_by("-id"))
+
+
 def quotation_list(queryset):
     return queryset.select_related("customer", "branch", "opportunity").order_by("-id")
 
@@ -329,6 +437,15 @@ def quotation_detail(quotation: Quotation) -> dict:
         from .models import SalesOrder
         order = SalesOrder.objects.filter(quotation=quotation).only("public_id", "number").first()
     return {"lines": lines, "revisions": revisions, "order": order}
+
+
+def quotation_email_state(quotation: Quotation):
+    """The email of this revision, if it was sent by email: its message (address, status,
+    when), one query; None otherwise."""
+    from marketing.models import Message
+
+    return Message.objects.filter(send__idempotency_key=quotation_email_key(quotation)) \
+        .only("to", "status", "sent_at", "created_at").first()
 
 
 def _rupiah(amount) -> str:

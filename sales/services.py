@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from .models import AssignmentRule, Lead, LeadEvent, Opportunity, Stage, StageCh
 LEAD_ASSIGNED = "sales.lead_assigned"
 OPPORTUNITY_WON = "sales.opportunity_won"
 LEAD_ESCALATED = "sales.lead_escalated"
+LEAD_ASKED_AGAIN = "sales.lead_asked_again"
 
 
 # --- the lead's history -----------------------------------------------------------------------
@@ -63,6 +64,39 @@ def lead_create(*, by: User | None, branch, source: str, name: str, customer: Cu
     elif assign:
         lead_assign(lead=lead, by=by)
     return lead
+
+
+@transaction.atomic
+def lead_from_web(*, branch, name: str, phone: str, email: str = "", notes: str = "", **fields) -> Lead:
+    """The public contact form: the staff form's duplicate check, with nobody to ask.
+
+    The same phone or email as an open lead of the branch: the request is added to that lead
+    (on its history, its owner told) instead of a second lead for the same person. The phone
+    or email of a customer of the branch: the new lead is that customer's, so its history
+    lands on their timeline and conversion attaches to them. Two identical submissions at the
+    same moment queue on a lock of (branch, phone) and make one lead."""
+    email = (email or "").strip().lower()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sales.lead_from_web:{branch.pk}:{phone}"])
+    same_person = Q(phone=phone) | (Q(email=email) if email else Q())
+    existing = (Lead.objects.open().filter(same_person, branch=branch).select_related("customer", "owner")
+                .order_by("-id").first())
+    if existing is not None:
+        summary = _("Sent the contact form again")
+        if fields.get("model_of_interest"):
+            summary += _(": interested in %(model)s") % {"model": fields["model_of_interest"]}
+        summary += "."
+        if notes:
+            summary += " " + notes[:500]
+        _lead_history(lead=existing, summary=summary, by=None, kind=Interaction.Kind.WEB_FORM,
+                      channel=Interaction.Channel.WEB, direction=Interaction.Direction.INBOUND)
+        if existing.owner_id:
+            notification_send(to=existing.owner, verb=LEAD_ASKED_AGAIN, target=existing)
+        return existing
+    known = (Q(phone=phone) | Q(phone_alt=phone) | (Q(email=email) if email else Q()))
+    customer = Customer.objects.filter(known, branch=branch).order_by("id").first()
+    return lead_create(by=None, branch=branch, source=Lead.Source.WEB, name=name, phone=phone, email=email,
+                       customer=customer, notes=notes, **fields)
 
 
 @transaction.atomic

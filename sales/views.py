@@ -16,7 +16,8 @@ from . import activity_selectors, activity_services, imports, selectors, service
 from .filters import LeadFilter, OpportunityFilter
 from .forms import (AssignmentRuleForm, LeadConvertForm, LeadForm, LeadImportForm, LeadReassignForm, LeadStatusForm,
                     OpportunityForm, OpportunityMoveForm)
-from .models import Lead, Opportunity, Stage
+from .models import Lead, Opportunity, PipelineTotal, Stage
+from .quotations import opportunity_quotations
 
 LEAD_PAGE_SIZE = 50
 
@@ -238,15 +239,22 @@ def opportunity_board(request):
         stage = get_object_or_404(Stage, pk=stage_id, is_active=True)
         raw_offset = request.GET.get("offset", "")
         offset = min(int(raw_offset), 100_000) if raw_offset.isdigit() else 0
-        column = selectors.board(qs, stage=stage, offset=offset)[0]
+        column = selectors.board(qs, stage=stage, offset=offset, totals=_pipeline_totals(request, filterset))[0]
         return render(request, "sales/partials/board_more.html", {
             "column": column, "offset": offset + selectors.BOARD_CARDS_PER_STAGE,
             "querystring": _without(request.GET, "stage", "offset")})
-    columns = selectors.board(qs)
+    columns = selectors.board(qs, totals=_pipeline_totals(request, filterset))
     return render(request, "sales/opportunity_board.html", {
         "filter": filterset, "columns": columns, "per_stage": selectors.BOARD_CARDS_PER_STAGE,
         "querystring": _without(request.GET, "stage", "offset"),
         "can_move": user.has_perm("sales.change_opportunity")})
+
+
+def _pipeline_totals(request, filterset):
+    """The totals the database keeps, for the scope of ``filterset`` (None: sum the rows)."""
+    if filterset.is_bound and not filterset.is_valid():
+        return PipelineTotal.objects.none()
+    return selectors.pipeline_totals(request.user, filterset.form.cleaned_data if filterset.is_bound else {})
 
 
 def _without(params, *names) -> str:
@@ -277,6 +285,7 @@ def opportunity_detail(request, opportunity_id):
     return render(request, "sales/opportunity_detail.html", {
         "opp": opp, "history": selectors.opportunity_history(opp),
         "activities": activity_selectors.record_activities(opportunity=opp),
+        "quotations": opportunity_quotations(opp) if request.user.has_perm("sales.view_quotation") else [],
         "stages": list(Stage.objects.filter(is_active=True)),
         "can_change": request.user.has_perm("sales.change_opportunity")})
 
@@ -306,17 +315,20 @@ def opportunity_move(request, opportunity_id):
     error = ""
     if form.is_valid():
         try:
-            opp = services.opportunity_move(opportunity=opp, stage=form.cleaned_data["stage"], by=request.user,
-                                            reason=form.cleaned_data["reason"])
+            moved = services.opportunity_move(opportunity=opp, stage=form.cleaned_data["stage"], by=request.user,
+                                              reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             error = _first_error(exc)
+        else:
+            moved.owner = opp.owner  # a move keeps the owner: the card needs no query for it
+            opp = moved
     else:
         error = next(iter(form.errors.values()))[0]
     if request.htmx:
         if error:
             return HttpResponse(error, status=422, content_type="text/plain; charset=utf-8")
-        opp = opportunity_get_for_user(request.user, opportunity_id)
-        return render(request, "sales/partials/board_card.html", {"opp": opp, "can_move": True})
+        return render(request, "sales/partials/board_card.html",
+                      {"opp": selectors.board_cards_ready([opp])[0], "can_move": True})
     if error:
         messages.error(request, error)
     else:
@@ -340,9 +352,10 @@ def _forecast_scope(request):
 @staff_view("sales.view_opportunity")
 def forecast(request):
     filterset, qs = _forecast_scope(request)
+    totals = _pipeline_totals(request, filterset)
     return render(request, "sales/forecast.html", {
-        "filter": filterset, "pipeline": selectors.forecast_pipeline_chart(qs),
-        "won": selectors.forecast_won_chart(qs), "funnel": selectors.funnel(qs),
+        "filter": filterset, "pipeline": selectors.forecast_pipeline_chart(qs, totals=totals),
+        "won": selectors.forecast_won_chart(qs), "funnel": selectors.funnel(qs, totals=totals),
         "querystring": _without(request.GET, "chart")})
 
 
@@ -353,7 +366,7 @@ def forecast_csv(request):
     if request.GET.get("chart") == "won":
         chart = selectors.forecast_won_chart(qs)
         return chart_csv_response(chart, f"won-{chart.labels[-1]:%Y-%m}")
-    chart = selectors.forecast_pipeline_chart(qs)
+    chart = selectors.forecast_pipeline_chart(qs, totals=_pipeline_totals(request, _filterset))
     return chart_csv_response(chart, f"pipeline-{chart.labels[0]:%Y-%m}")
 
 
@@ -389,18 +402,22 @@ def lead_import(request):
         response = HttpResponse(imports.rejects_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="leads-rejected.csv"'
         return response
-    valid = [r for r in rows if r.ok]
+    valid = [r for r in rows if r.importable]
+    known = [r for r in rows if r.ok and r.matches]
     if action == "import":
         branch = _lead_branch(request)
+        chosen = valid + known if request.POST.get("include_known") == "1" else valid
         if branch is None:
             context["refusal"] = _("Choose the branch the leads belong to.")
-        elif not valid:
+        elif not chosen:
             context["refusal"] = _("No row can be imported.")
         else:
-            leads = services.leads_import(rows=[r.fields for r in valid], branch=branch, by=user)
+            chosen.sort(key=lambda r: r.number)
+            leads = services.leads_import(rows=[r.fields for r in chosen], branch=branch, by=user)
             messages.success(request, _("%(n)s leads imported; %(rejected)s rows left out.")
-                             % {"n": len(leads), "rejected": len(rows) - len(valid)})
+                             % {"n": len(leads), "rejected": len(rows) - len(chosen)})
             return redirect("sales:lead_list")
-    context.update({"rows": rows, "valid": len(valid), "rejected": len(rows) - len(valid),
-                    "token": imports.sign(text)})
+    context.update({"rows": rows, "valid": len(valid), "known": len(known),
+                    "rejected": len(rows) - len(valid) - len(known), "token": imports.sign(text),
+                    "include_known": request.POST.get("include_known") == "1"})
     return render(request, "sales/lead_import.html", context)

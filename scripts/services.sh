@@ -83,7 +83,7 @@ max_wal_size = 4GB
 # Dev/test cluster: a crash may lose the last commits, never corrupt data.
 synchronous_commit = off
 random_page_cost = 1.1
-max_connections = 200
+max_connections = 400  # the numbering test runs 200 transactions at once (tests/sales/test_quotation_numbering.py)
 CONF
     fi
     if _pg_as "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then

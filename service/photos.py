@@ -33,6 +33,9 @@ def photo_sniff(upload) -> str:
 THUMBNAIL_SIZE = (320, 320)
 
 
+_TAIL = 64  # the end markers, allowing for a little padding some cameras add
+
+
 def image_check(upload) -> None:
     """ValidationError unless Pillow can read ``upload`` as an image (right first bytes are not
     enough: a truncated or forged file is refused here, at the field, not later)."""
@@ -40,14 +43,24 @@ def image_check(upload) -> None:
     from django.utils.translation import gettext as _
     from PIL import Image
 
+    refused = ValidationError(_("This file is not a readable photo. Take the photo again (JPEG or PNG)."))
     upload.seek(0)
     try:
         with Image.open(upload) as image:
             image.verify()
+            kind = image.format
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError(_("This file is not a readable photo. Take the photo again (JPEG or PNG)."))
+        raise refused
     finally:
         upload.seek(0)
+    # A photo cut short in the upload: Pillow cannot be asked (WeasyPrint, once imported in the
+    # process, sets the global ImageFile.LOAD_TRUNCATED_IMAGES and Pillow then decodes what
+    # there is), so the file's own end marker is: JPEG's EOI, PNG's IEND chunk.
+    upload.seek(max(0, upload.size - _TAIL))
+    tail = upload.read(_TAIL)
+    upload.seek(0)
+    if (kind == "JPEG" and b"\xff\xd9" not in tail) or (kind == "PNG" and b"IEND" not in tail):
+        raise refused
 
 
 def thumbnail_make(upload) -> bytes:

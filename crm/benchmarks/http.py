@@ -121,18 +121,47 @@ class GunicornServer:
         cookies.load(set_cookie)
         if status != 302 or "sessionid" not in cookies:
             raise RuntimeError(f"logging in as {email} failed: HTTP {status}")
-        return HttpClient(self, f"sessionid={cookies['sessionid'].value}")
+        return HttpClient(self, f"sessionid={cookies['sessionid'].value}", csrf_cookie=cookies["csrftoken"].value)
 
 
 class HttpClient:
     name = "HTTP"
 
-    def __init__(self, server: GunicornServer, cookie: str):
+    def __init__(self, server: GunicornServer, cookie: str, *, csrf_cookie: str = ""):
         self.server = server
         self.cookie = cookie
+        self.csrf_cookie = csrf_cookie  # the csrftoken cookie (the login rotates it)
+        self.csrf_tokens: dict[str, str] = {}  # page -> the token of its form
 
     def get(self, url: str) -> Hit:
         ms, (status, _cookie, _body, _location) = timed(
             lambda: self.server.request("GET", url, headers={"Cookie": self.cookie})
+        )
+        return Hit(status, ms)
+
+    def _csrf_token(self, page: str) -> str:
+        """The token of the form on ``page`` (read once, untimed), as the page's script sends it."""
+        if page not in self.csrf_tokens:
+            status, set_cookie, body, _ = self.server.request("GET", page, headers={"Cookie": self._cookies()})
+            cookies = SimpleCookie()
+            cookies.load(set_cookie)
+            if "csrftoken" in cookies:
+                self.csrf_cookie = cookies["csrftoken"].value
+            found = CSRF_INPUT.search(body.decode())
+            if status != 200 or not found:
+                raise RuntimeError(f"no CSRF token in {page}: HTTP {status}")
+            self.csrf_tokens[page] = found.group(1)
+        return self.csrf_tokens[page]
+
+    def _cookies(self) -> str:
+        return f"{self.cookie}; csrftoken={self.csrf_cookie}" if self.csrf_cookie else self.cookie
+
+    def post(self, url: str, data: dict, *, headers: dict, csrf_from: str) -> Hit:
+        token = self._csrf_token(csrf_from)
+        sent = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self._cookies(),
+                "X-CSRFToken": token, "Referer": f"http://127.0.0.1:{self.server.port}{csrf_from}", **headers}
+        body = urlencode(data)
+        ms, (status, _cookie, _body, _location) = timed(
+            lambda: self.server.request("POST", url, body=body, headers=sent)
         )
         return Hit(status, ms)

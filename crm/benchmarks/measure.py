@@ -23,6 +23,14 @@ class Case:
     target_p95: float | None = None
     target_max: float | None = None
     group: str = "pages"
+    # A POST case (a form sent, as the page's script sends it): ``data`` holds each request's
+    # form fields (one per URL), ``headers`` the extra headers (HX-Request...), and the CSRF
+    # token is read from the form of the page ``csrf_from``, as a browser has it. A POST is
+    # not repeated to re-measure the slowest (a second move of the same card changes nothing).
+    method: str = "GET"
+    data: list[dict] | None = None
+    headers: dict | None = None
+    csrf_from: str = ""
 
 
 @dataclass
@@ -66,13 +74,20 @@ class Result:
         return "yes" if ok else "**no**"
 
 
+def _send(client, case: Case, index: int) -> Hit:
+    url = case.urls[index][1]
+    if case.method == "GET":
+        return client.get(url)
+    return client.post(url, case.data[index], headers=case.headers or {}, csrf_from=case.csrf_from)
+
+
 def run_case(client, case: Case, *, warmup: int = 4) -> Result:
-    """Each URL once, in order, after a few warm-up requests; then the worst again."""
+    """Each URL once, in order, after a few warm-up requests; then the worst again (GET only)."""
     result = Result(case, client.name)
-    for _typed, url in case.urls[:warmup]:
-        client.get(url)
-    for typed, url in case.urls:
-        hit = client.get(url)
+    for index in range(min(warmup, len(case.urls))):
+        _send(client, case, index)
+    for index, (typed, url) in enumerate(case.urls):
+        hit = _send(client, case, index)
         result.times.append((hit.ms, typed))
         result.statuses.add(hit.status)
         if hit.queries is not None:
@@ -80,6 +95,8 @@ def run_case(client, case: Case, *, warmup: int = 4) -> Result:
             result.seq_scans |= hit.seq_scans
             result.sql_ms.append(hit.sql_ms)
             result.template_ms.append(hit.template_ms)
+    if case.method != "GET":
+        return result
     by_url = dict((typed.text, url) for typed, url in case.urls)
     slowest = sorted(result.times, key=lambda t: t[0], reverse=True)[:REMEASURE_WORST]
     for first, typed in slowest:

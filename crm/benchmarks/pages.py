@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from accounts.models import User
 
+from .http import CSRF_INPUT
 from .inputs import InputSampler, Typed, admin_inputs
 from .measure import Case, Hit, timed
 
@@ -93,17 +94,32 @@ class InProcessClient:
     def __init__(self, user: User, *, explain: bool = True):
         # Not setup_test_environment(): its instrumented template rendering would slow
         # every page down. The client asks for an allowed host instead of "testserver".
-        self.client = Client(SERVER_NAME=(settings.ALLOWED_HOSTS or ["127.0.0.1"])[0])
+        # CSRF checked as in production (POST cases send the token of the page's form).
+        self.client = Client(SERVER_NAME=(settings.ALLOWED_HOSTS or ["127.0.0.1"])[0], enforce_csrf_checks=True)
         self.client.force_login(user)
         self.explain = explain
+        self.csrf_tokens: dict[str, str] = {}
 
     def get(self, url: str) -> Hit:
+        return self._timed(lambda: self.client.get(url))
+
+    def post(self, url: str, data: dict, *, headers: dict, csrf_from: str) -> Hit:
+        if csrf_from not in self.csrf_tokens:
+            page = self.client.get(csrf_from).content.decode()
+            found = CSRF_INPUT.search(page)
+            if not found:
+                raise RuntimeError(f"no CSRF token in {csrf_from}")
+            self.csrf_tokens[csrf_from] = found.group(1)
+        headers = {"X-CSRFToken": self.csrf_tokens[csrf_from], **headers}
+        return self._timed(lambda: self.client.post(url, data, headers=headers))
+
+    def _timed(self, send) -> Hit:
         timers = _Timers()
         # The query log keeps the last 9,000 queries: once full, a capture would count none.
         connection.queries_log.clear()
         with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(timers.sql_wrapper), \
                 timers.patched_render():
-            ms, response = timed(lambda: self.client.get(url))
+            ms, response = timed(send)
         hit = Hit(response.status_code, ms, len(ctx.captured_queries), sql_ms=timers.sql,
                   template_ms=timers.template - timers.sql_in_template)
         if self.explain:

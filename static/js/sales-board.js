@@ -1,6 +1,7 @@
 // The pipeline board (templates/sales/opportunity_board.html): drag a card to another
-// column; the move is posted with htmx's conventions (HX-Request) and the server's answer
-// replaces the card. A move the server refuses (422, a message) puts the card back.
+// column, with the mouse or a finger (SortableJS, vendored: static/vendor/sortablejs); the
+// move is posted with htmx's conventions (HX-Request) and the server's answer replaces the
+// card. A move the server refuses (422, a message) puts the card back.
 (function () {
   "use strict";
   var board = document.getElementById("sales-board");
@@ -8,7 +9,6 @@
   var errorBox = document.getElementById("board-error");
   var lostPrompt = (document.getElementById("board-lost-prompt") || {}).textContent || "Reason?";
   var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
-  var dragged = null, origin = null, originNext = null;
 
   function showError(text) {
     errorBox.textContent = text;
@@ -34,32 +34,16 @@
     from.insertBefore(card, next && next.parentNode === from ? next : null);
   }
 
-  board.addEventListener("dragstart", function (e) {
-    var card = e.target.closest(".sales-card");
-    if (!card) return;
-    dragged = card;
-    origin = card.parentNode;
-    originNext = card.nextSibling;
-    e.dataTransfer.effectAllowed = "move";
-    e.dataTransfer.setData("text/plain", card.id);
-    card.classList.add("dragging");
-  });
-
-  board.addEventListener("dragover", function (e) {
-    if (dragged && e.target.closest(".sales-cards")) e.preventDefault();
-  });
-
-  board.addEventListener("drop", function (e) {
-    var target = e.target.closest(".sales-cards");
-    if (!dragged || !target || target === origin) return;
-    e.preventDefault();
+  function moved(card, from, next, target) {
     var column = target.closest(".sales-column");
     var reason = "";
     if (column.dataset.lost) {
       reason = window.prompt(lostPrompt) || "";
-      if (!reason) return;
+      if (!reason) {
+        snapBack(card, from, next);
+        return;
+      }
     }
-    var card = dragged, from = origin, next = originNext;
     target.insertBefore(card, target.firstChild);
     errorBox.classList.add("d-none");
     var body = new URLSearchParams({stage: target.dataset.stage, reason: reason});
@@ -82,11 +66,22 @@
       snapBack(card, from, next);
       showError(errorBox.dataset.generic);
     });
-  });
+  }
 
-  board.addEventListener("dragend", function (e) {
-    var card = e.target.closest(".sales-card");
-    if (card) card.classList.remove("dragging");
-    dragged = null;
+  // One Sortable per column, all in one group: cards move between columns, not within one
+  // (the order inside a column is the server's). A press-and-hold of 150 ms starts a drag on
+  // a touch screen, so a finger can still scroll the board sideways.
+  var origin = null;
+  board.querySelectorAll(".sales-cards").forEach(function (list) {
+    new window.Sortable(list, {
+      group: "sales-board", sort: false, draggable: ".sales-card", animation: 120,
+      delay: 150, delayOnTouchOnly: true, ghostClass: "dragging",
+      onStart: function (e) { origin = e.item.nextElementSibling; },
+      onEnd: function (e) {
+        if (e.to === e.from) return;
+        moved(e.item, e.from, origin, e.to);
+      }
+    });
   });
 })();
+

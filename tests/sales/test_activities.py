@@ -346,3 +346,26 @@ def test_the_activity_page_costs_the_same(client, branch_a, sales_a, customer_a,
     # session, user, perms ×2, the activity (+branch, assignee, customer, lead, opportunity, done by)
     with django_assert_num_queries(5):
         assert client.get(activities[0].get_absolute_url()).status_code == 200
+
+
+def test_a_manager_opens_a_reps_agenda_of_their_branch_only(client, branch_a, sales_a, manager_a, staff_b,
+                                                            customer_a, head_office_user):
+    ActivityFactory(branch=branch_a, assignee=sales_a, customer=customer_a, subject="Rep's call")
+    ActivityFactory(branch=branch_a, assignee=manager_a, customer=customer_a, subject="Manager's own")
+    url = reverse("sales:agenda")
+    client.force_login(manager_a)
+    page = client.get(url).content.decode()
+    assert "Manager&#x27;s own" in page and "Rep&#x27;s call" not in page and 'id="agenda-rep"' in page
+    assert f'value="{staff_b.pk}"' not in page  # only the branch's reps are offered
+    page = client.get(url, {"rep": str(sales_a.pk)}).content.decode()
+    assert "Rep&#x27;s call" in page and "Manager&#x27;s own" not in page and f"Agenda of {sales_a}" in page
+    assert client.get(url, {"rep": str(staff_b.pk)}).status_code == 404
+    assert client.get(url, {"rep": "not-a-uuid"}).status_code == 404
+
+    client.force_login(sales_a)  # a rep has no choice: ?rep= is not theirs to use
+    page = client.get(url, {"rep": str(manager_a.pk)}).content.decode()
+    assert "Rep&#x27;s call" in page and "Manager&#x27;s own" not in page and 'id="agenda-rep"' not in page
+
+    client.force_login(head_office_user)
+    assert "Rep&#x27;s call" in client.get(url, {"rep": str(sales_a.pk)}).content.decode()
+    assert client.get(url, {"rep": str(staff_b.pk)}).status_code == 200

@@ -106,3 +106,48 @@ def test_it_is_for_staff_who_add_leads(client, readonly_a, staff_b, sales_a):
     assert client.get(URL).status_code == 403
     client.force_login(sales_a)
     assert client.get(URL).status_code == 200
+
+
+def test_a_phone_or_email_twice_in_the_file_is_an_error_on_the_later_line(client, sales_a):
+    text = (HEADER + "Ani,0857 1000 0001,ani@contoh.id,,,\n" + "Ani lagi,+62 857-1000-0001,,,,\n"
+            + "Beni,0857 1000 0002,ANI@contoh.id,,,\n" + "Citra,0857 1000 0003,,,,\n")
+    client.force_login(sales_a)
+    preview = upload(client, text)
+    rows = {r.number: r for r in preview.context["rows"]}
+    assert [rows[n].ok for n in (2, 3, 4, 5)] == [True, False, False, True]
+    assert rows[3].errors == ["The same phone or email as line 2."] == rows[4].errors
+    client.post(URL, {"action": "import", "token": preview.context["token"]})
+    assert sorted(Lead.objects.values_list("name", flat=True)) == ["Ani", "Citra"]
+
+
+def test_rows_we_already_know_are_shown_with_links_and_left_out_unless_asked(
+        client, sales_a, customer_a, customer_b):
+    open_lead = services.lead_create(by=sales_a, branch=sales_a.branch, source=Lead.Source.WALK_IN, name="Dewi",
+                                     phone="+6285710000009")
+    text = (HEADER + "Budi S,0812-3456-7890,,,,\n"       # customer_a's phone (this branch)
+            + f"Other,0857 1000 0008,{customer_b.email.upper()},,,\n"  # another branch's customer, by email
+            + "Dewi,0857 1000 0009,,,,\n"                 # an open lead
+            + "New person,0857 1000 0010,,,,\n")
+    client.force_login(sales_a)
+    preview = upload(client, text)
+    page = preview.content.decode()
+    assert preview.context["valid"] == 1 and preview.context["known"] == 3 and preview.context["rejected"] == 0
+    assert f'href="/customers/{customer_a.public_id}/"' in page and f"customer {customer_a.name}" in page
+    assert f"/customers/{customer_b.public_id}/" not in page and f"customer {customer_b.name}" in page
+    assert f'href="{open_lead.get_absolute_url()}"' in page
+
+    rejects = list(csv.reader(io.StringIO(
+        client.post(URL, {"action": "rejects", "token": preview.context["token"]}).content.decode())))
+    assert [r[-2] for r in rejects[1:]] == ["2", "3", "4"] and rejects[1][-1].startswith("Already known: customer")
+
+    client.post(URL, {"action": "import", "token": preview.context["token"]})
+    assert sorted(Lead.objects.values_list("name", flat=True)) == ["Dewi", "New person"]
+    client.post(URL, {"action": "import", "token": preview.context["token"], "include_known": "1"})
+    assert Lead.objects.count() == 2 + 4
+
+
+def test_the_duplicate_check_costs_the_same_for_ten_rows_or_five_hundred(client, sales_a, django_assert_num_queries):
+    client.force_login(sales_a)
+    upload(client, HEADER + good_rows(10))
+    with django_assert_num_queries(2):
+        imports.parse(HEADER + good_rows(500))

@@ -168,7 +168,7 @@ def test_the_order_page_costs_the_same_with_more_rows(client, sales_a, order_a, 
                                         amount=Decimal(1000))
         Payment.objects.create(order=order_a, due=due, amount=Decimal(500), paid_on=timezone.localdate())
     client.force_login(sales_a)
-    # session, user, perms ×2, the order (+joins), lines, events (+by), dues, payments (+due, by),
-    # shipment (the payment form's options come from the dues already read)
-    with django_assert_num_queries(10):
+    # session, user, perms ×2, the order (+joins), lines, events (+by), its vehicles by VIN (+line),
+    # dues, payments (+due, by), shipment (the payment form's options come from the dues already read)
+    with django_assert_num_queries(11):
         assert client.get(order_a.get_absolute_url()).status_code == 200

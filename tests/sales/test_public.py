@@ -69,7 +69,35 @@ def test_it_limits_one_phone_number(visitor, branch_a, sales_a):
         assert visitor.post(URL, form_data(branch_a, name=f"Try {i}")).status_code == 302
     response = visitor.post(URL, form_data(branch_a, name="One too many"))
     assert response.status_code == 429 and response["Retry-After"]
-    assert Lead.objects.count() == allowed
+    assert Lead.objects.count() == 1  # the same person asking again is the same lead (below)
+
+
+def test_the_same_person_asking_again_is_added_to_their_open_lead(visitor, branch_a, sales_a):
+    visitor.post(URL, form_data(branch_a))
+    response = visitor.post(URL, form_data(branch_a, phone="+62 857-4444-5555", model_of_interest="Rush",
+                                           message="Atau Rush saja"))
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    again = lead.events.order_by("-occurred_at", "-id").first()
+    assert again.summary == "Sent the contact form again: interested in Rush. Atau Rush saja"
+    assert Notification.objects.filter(recipient=sales_a, verb="sales.lead_asked_again", target_id=lead.pk).exists()
+
+
+def test_the_same_email_in_another_branch_or_a_closed_lead_makes_a_new_lead(visitor, branch_a, branch_b, sales_a):
+    visitor.post(URL, form_data(branch_a, email="wulan@contoh.id"))
+    visitor.post(URL, form_data(branch_b, phone="0857 1111 2222", email="Wulan@Contoh.id"))
+    assert Lead.objects.count() == 2  # another showroom: its own lead there
+    Lead.objects.filter(branch=branch_a).update(status=Lead.Status.DISQUALIFIED, disqualify_reason="no budget")
+    visitor.post(URL, form_data(branch_a, phone="0857 3333 2222", email="wulan@contoh.id"))
+    assert Lead.objects.filter(branch=branch_a).count() == 2
+
+
+def test_a_customer_of_the_branch_gets_the_lead_on_their_timeline(visitor, branch_a, sales_a, customer_a):
+    visitor.post(URL, form_data(branch_a, name="Pak Budi", phone="0812-3456-7890"))
+    lead = Lead.objects.get()
+    assert lead.customer == customer_a
+    entry = customer_a.interactions.get(source_id=lead.pk, kind=Interaction.Kind.WEB_FORM)
+    assert entry.summary == "Lead created (Website form): interested in Veloz."
 
 
 def test_a_web_lead_reaches_the_customer_timeline_on_conversion(visitor, branch_a, sales_a):

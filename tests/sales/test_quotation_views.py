@@ -231,8 +231,9 @@ def test_the_quotation_page_costs_the_same_with_more_lines(client, sales_a, bran
         LineInput(description=f"Baris {n}", quantity=1, unit_price=Decimal(1000), product=ProductFactory())
         for n in range(rows)])
     client.force_login(sales_a)
-    # session, user, perms ×2, the quotation (+joins), its lines (+product), its other revisions
-    with django_assert_num_queries(7):
+    # session, user, perms ×2, the quotation (+joins), its lines (+product), its other revisions,
+    # its email (if it was sent by email)
+    with django_assert_num_queries(8):
         assert client.get(quotation.get_absolute_url()).status_code == 200
 
 

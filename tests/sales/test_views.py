@@ -384,8 +384,8 @@ def test_the_lead_and_opportunity_pages_cost_the_same(client, sales_a, branch_a,
     # hand it over)
     with django_assert_num_queries(10):
         assert client.get(lead.get_absolute_url()).status_code == 200
-    # session, user, perms ×2, the opportunity (+joins), stage history, its activities, stages
-    with django_assert_num_queries(8):
+    # session, user, perms ×2, the opportunity (+joins), stage history, its activities, its quotations, stages
+    with django_assert_num_queries(9):
         assert client.get(opp.get_absolute_url()).status_code == 200
 
 

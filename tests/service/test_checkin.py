@@ -178,7 +178,13 @@ def test_a_photo_from_before_thumbnails_is_served_whole(booking, service_a):
     b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100,  # a JPEG's first bytes, then nothing
     JPEG[: len(JPEG) // 3],  # a photo cut short in the upload
 ])
-def test_a_file_that_only_starts_like_a_photo_is_refused_at_the_field(booking, service_a, content):
+@pytest.mark.parametrize("after_a_pdf", [False, True])
+def test_a_file_that_only_starts_like_a_photo_is_refused_at_the_field(booking, service_a, content, after_a_pdf,
+                                                                     monkeypatch):
+    if after_a_pdf:  # WeasyPrint, imported to make a quotation PDF in this process, sets it
+        from PIL import ImageFile
+
+        monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     response = _upload(_client(service_a), booking, "depan.jpg", content)
     assert response.status_code == 400
     assert "not a readable photo" in " ".join(response.context["photo_form"].errors["photo"])
