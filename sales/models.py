@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -109,12 +109,17 @@ class Lead(TimeStampedModel):
             # bare column is never used by it (sales.selectors.lead_search).
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="lead_name_upper_trgm_idx"),
             GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_upper_trgm_idx"),
-            # The escalation sweep: new leads nobody contacted, not yet escalated (a few rows).
             # The list sorted by score (issue 10: "shown on the list and used to sort it").
             models.Index(fields=["branch", "-score", "-id"], name="lead_branch_score_idx"),
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
             # Each rep's month on the performance page: the leads assigned in it.
             models.Index(fields=["branch", "assigned_at"], name="lead_branch_assigned_idx"),
+            # The home card "my leads": my open ones, never contacted first (a rep may own
+            # tens of thousands: read in order, not sorted).
+            models.Index(F("owner"), F("first_contacted_at").asc(nulls_first=True), F("id"),
+                         name="lead_owner_first_contact_idx",
+                         condition=Q(status__in=["new", "contacted", "qualified"])),
+            # The escalation sweep: new leads nobody contacted, not yet escalated (a few rows).
             models.Index(fields=["created_at"], name="lead_untouched_idx",
                          condition=Q(status="new", first_contacted_at__isnull=True, escalated_at__isnull=True)),
         ]
