@@ -41,6 +41,10 @@ def _fast_test_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Rate-limit counters live in Redis, which outlives a test: each test counts afresh.
     settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
+    # So does everything else cached (a report's figures kept five minutes): each test starts
+    # with an empty cache, not with what an earlier test's data left there.
+    settings.CACHES = {**settings.CACHES,
+                       "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test:{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)

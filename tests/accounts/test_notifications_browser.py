@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Notification
 from crm import services as crm_services
-from tests.browser.conftest import assets_problems, browser, log_in, page, shot  # noqa: F401 (fixtures)
+from tests.browser.conftest import assets_problems, browser, log_in, page, shot, wait_for_js  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,13 +32,13 @@ def test_it_rings_the_bell_and_marks_read_without_a_page_load(page, live_server,
     page.click(f"#notification-{newest.public_id} button:has-text('Mark as read')")
     page.locator(".notification-unread").nth(1).wait_for(state="detached")
     assert page.locator(f"#notification-{newest.public_id}.notification-unread").count() == 0
-    page.wait_for_function("document.querySelector('#notification-bell-count').innerText.trim().startsWith('1')")
+    wait_for_js(page, "document.querySelector('#notification-bell-count').innerText.trim().startsWith('1')")
     assert page.evaluate("window.__same_page") is True
     assert Notification.objects.filter(recipient=sales_a, read_at__isnull=True).count() == 1
 
     page.click("button:has-text('Mark all as read')")
     page.wait_for_selector("text=1 notification marked as read.")
-    page.wait_for_function("document.querySelector('#notification-bell-count').innerText.trim() === ''")
+    wait_for_js(page, "document.querySelector('#notification-bell-count').innerText.trim() === ''")
     assert page.locator(".notification-unread").count() == 0
 
     # On a phone the menu folds away; the bell does not.

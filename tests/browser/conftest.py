@@ -87,3 +87,17 @@ def log_in(page, live_server, user, password):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/customers/")
+
+
+def wait_for_js(page, expression: str, *, timeout_ms: int = 10_000) -> None:
+    """Wait until ``expression`` is true in the page, polled from here.
+
+    Not ``page.wait_for_function``: when its first check fails it polls with a function made
+    from the string inside the page, which our Content-Security-Policy (no 'unsafe-eval')
+    refuses, so it passes or errors depending on timing."""
+    step = 50
+    for _ in range(max(1, timeout_ms // step)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(step)
+    raise AssertionError(f"Still false after {timeout_ms} ms: {expression}")

@@ -12,7 +12,7 @@ from accounts.models import Department
 from crm.models import Customer
 from marketing import campaigns
 from marketing.models import Campaign, CampaignBranch
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_js
 from tests.factories import CustomerFactory, UserFactory
 from tests.marketing.conftest import _gateway_server, gateway  # noqa: F401 (fixtures)
 from tests.marketing.workers import redis_server, wait_until, worker  # noqa: F401 (fixtures)
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 
 def settled(page):
     """htmx has swapped and bound what it brought (an element used before that has no handler yet)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+    wait_for_js(page, "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
 
 
 @pytest.fixture

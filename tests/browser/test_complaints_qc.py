@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.models import Category
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_js
 from tests.complaints.factories import ComplaintFactory
 from tests.factories import CustomerFactory
 
@@ -25,6 +25,6 @@ def test_the_qc_page_shows_the_flagged_group_and_its_chart(page, live_server, re
     page.goto(live_server.url + reverse("complaints:qc_report"))
     flagged = page.locator("#defect-groups tr[data-flagged='1']")
     assert flagged.count() == 1 and "Door lock" in flagged.inner_text()
-    page.wait_for_function("document.querySelector('#chart-defects canvas').width > 0")
+    wait_for_js(page, "document.querySelector('#chart-defects canvas').width > 0")
     shot(page, "complaints-qc")
     assert assets_problems == []

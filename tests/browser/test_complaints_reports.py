@@ -11,7 +11,7 @@ from django.utils import timezone
 from complaints import services
 from complaints.models import Category, Complaint
 from marketing.models import Segment
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_js
 from tests.complaints.factories import ComplaintFactory
 from tests.factories import AssetFactory, CustomerFactory
 
@@ -33,12 +33,12 @@ def test_the_reports_draw_every_chart_per_month_and_per_week(page, live_server, 
     log_in(page, live_server, manager_a, password)
     page.goto(live_server.url + reverse("complaints:reports"))
     for key in CHARTS:
-        page.wait_for_function(f"document.querySelector('#chart-complaints-{key} canvas').width > 0")
+        wait_for_js(page, f"document.querySelector('#chart-complaints-{key} canvas').width > 0")
     assert "wall-clock" in page.inner_text("body")
     shot(page, "complaints-reports-month")
     page.click("#report-period >> text=Per week")
     page.wait_for_url("**period=week**")
-    page.wait_for_function("document.querySelector('#chart-complaints-times canvas').width > 0")
+    wait_for_js(page, "document.querySelector('#chart-complaints-times canvas').width > 0")
     shot(page, "complaints-reports-week")
     assert assets_problems == []
 

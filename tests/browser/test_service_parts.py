@@ -15,7 +15,7 @@ from tests.factories import AssetFactory
 from tests.sales.factories_orders import ProductFactory, ensure_tax_rates
 from tests.service.factories import PNG
 
-from .conftest import log_in
+from .conftest import log_in, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +53,7 @@ def test_a_catalogue_part_and_a_photo_thumbnail_on_the_job_card(page, live_serve
     # The photo as a thumbnail (made on upload, 320 px at most), the full photo on click.
     thumb = page.locator("#booking-photos img.img-thumbnail")
     thumb.scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('#booking-photos img').naturalWidth > 0")
+    wait_for_js(page, "() => document.querySelector('#booking-photos img').naturalWidth > 0")
     assert 0 < page.evaluate("document.querySelector('#booking-photos img').naturalWidth") <= 320
     with page.context.expect_page() as opened:
         thumb.click()
