@@ -501,8 +501,14 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def send_process_chunk(*, send_id: int, backend=None) -> int:
-    """Claim and send one batch of a send. Returns how many rows were claimed (0 = nothing due)."""
-    send = Send.objects.get(pk=send_id)
+    """Claim and send one batch of a send. Returns how many rows were claimed (0 = nothing due).
+
+    A task for a send that no longer exists (deleted, or queued by another database's run
+    on a shared broker, e.g. the test suite's before ``make run``) has nothing to do."""
+    send = Send.objects.filter(pk=send_id).first()
+    if send is None:
+        log.info("Send %s does not exist (any more): nothing to dispatch", send_id)
+        return 0
     if send.status != Send.Status.RUNNING:
         return 0
     token = uuid.uuid4()

@@ -164,3 +164,9 @@ def test_it_does_not_take_another_messages_sid_when_reconciling(gateway, audienc
     stuck.refresh_from_db()
     assert (stuck.status, stuck.provider_sid) == ("delivered", promo_sid)
     assert gateway.stats()["accepted"][stuck.to] == 2  # reconciled, not resent
+
+
+def test_a_dispatch_task_for_a_send_that_no_longer_exists_does_nothing():
+    from marketing.tasks import send_dispatch_task
+
+    assert send_dispatch_task.run(987654321) == 0  # it used to raise Send.DoesNotExist in the worker log
