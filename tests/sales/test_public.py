@@ -110,3 +110,33 @@ def test_a_web_lead_reaches_the_customer_timeline_on_conversion(visitor, branch_
     first = opp.customer.interactions.filter(source_id=lead.pk).order_by("occurred_at", "id").first()
     assert first.summary == "Lead created (Website form): interested in Veloz."
     assert first.kind == Interaction.Kind.NOTE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_submissions_at_the_same_moment_make_one_lead(branch_a, sales_a):
+    import threading
+
+    from django.db import connection
+    from django.utils import translation
+
+    from sales import services
+
+    barrier, errors = threading.Barrier(4), []
+
+    def submit():
+        try:
+            barrier.wait(timeout=30)
+            with translation.override("en"):  # a thread starts in the default language (id)
+                services.lead_from_web(branch=branch_a, name="Wulan Sari", phone="+6285744445555",
+                                       email="wulan@contoh.id", model_of_interest="Veloz")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    lead = Lead.objects.get()  # one lead; the other three asked again on it
+    assert lead.events.filter(summary__startswith="Sent the contact form again").count() == 3
