@@ -7,12 +7,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.functions import RandomUUID
 from django.core import checks
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from crm import sync
 
 from .access import BranchScopedQuerySet
 from .timestamps import TimeStampedQuerySet
@@ -78,6 +81,7 @@ class BranchQuerySet(BranchScopedQuerySet):
     branch_paths = ("id",)
 
 
+@sync.register(owner=sync.HQ)  # reference data every branch instance receives (issue 16)
 class Branch(TimeStampedModel):
     class TimeZone(models.TextChoices):
         WIB = "Asia/Jakarta", _("WIB (Asia/Jakarta, UTC+7)")
@@ -141,10 +145,13 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+@sync.register(owner=sync.HQ, local=("last_login",))  # staff, with roles and password hash
 class User(AbstractUser):
     """A staff member. ``is_staff`` keeps its Django meaning: may use the admin (back office)."""
 
     username = None
+    # The key head office and the branch instances share (issue 16): staff are reference data.
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     email = models.EmailField(_("email address"), unique=True)
     branch = models.ForeignKey(
         Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True, related_name="staff"

@@ -8,6 +8,16 @@ class BranchesConfig(AppConfig):
     verbose_name = _("Branches")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import capture
+
+        # The sync triggers follow the crm.sync declarations: (re)made after every migrate.
+        post_migrate.connect(capture.on_post_migrate, sender=self, dispatch_uid="branches.capture")
+
+        from accounts.notifications import notification_kind_register
+
+        notification_kind_register("branches.sync_silent", _("A branch has not synchronised"))
         from crm.registry import DemoStep, demo_steps
 
         from . import demo

@@ -103,3 +103,39 @@ def closure_create(*, branch: Branch, starts_on: dt.date, ends_on: dt.date, reas
 def closure_delete(*, closure: Closure, by=None) -> None:
     log.info("closure %s of branch %s deleted by %s", closure.public_id, closure.branch_id, by)
     closure.delete()
+
+
+# --- branch sync: head office's watch (issue 16) --------------------------------------------------
+def sync_watch(*, now=None) -> int:
+    """Notify head office once about each branch silent longer than SYNC_SILENT_HOURS (again
+    after it synchronised and fell silent again), and prune the change log. Returns how many
+    branches were newly reported silent."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db.models import F, Q
+    from django.utils import timezone
+
+    from accounts.models import Department, User
+    from accounts.services import notification_send
+
+    from .models import BranchLink
+    from .sync import prune_hq
+
+    now = now or timezone.now()
+    limit = now - dt.timedelta(hours=settings.SYNC_SILENT_HOURS)
+    silent = (BranchLink.objects.select_related("branch")
+              .filter(branch__sync_credentials__revoked_at__isnull=True)
+              .filter(Q(last_success_at__lt=limit) | Q(last_success_at__isnull=True, branch__sync_credentials__created_at__lt=limit))
+              # Once per silence: not again until it has synchronised since the last notice.
+              .filter(Q(silent_notified_at__isnull=True) | Q(silent_notified_at__lt=F("last_success_at")))
+              .distinct())
+    told = 0
+    head_office = list(User.objects.filter(is_active=True, department=Department.HEAD_OFFICE))
+    for link in silent:
+        notification_send(to=head_office, verb="branches.sync_silent", target=link.branch)
+        BranchLink.objects.filter(pk=link.pk).update(silent_notified_at=now)
+        told += 1
+    prune_hq()
+    return told
+

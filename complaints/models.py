@@ -56,7 +56,7 @@ class ComplaintQuerySet(BranchScopedQuerySet):
         return self.exclude(status__in=Complaint.CLOSED_STATUSES)
 
 
-@sync.register
+@sync.register(generic=[("related_type", "related_id")])
 class Complaint(TimeStampedModel):
     class Status(models.TextChoices):
         NEW = "new", _("New")

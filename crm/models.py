@@ -58,7 +58,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
-@sync.register
+@sync.register(merge={"last_contact_at": sync.GREATEST, "search_text": sync.DERIVED})
 class Customer(TimeStampedModel):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -217,7 +217,7 @@ class Asset(TimeStampedModel):
         return f"{label} ({self.plate_number})" if self.plate_number else label
 
 
-@sync.register
+@sync.register(append_only=True, generic=[("source_type", "source_id")])
 class Interaction(TimeStampedModel):
     """One touch in the contact history. Create only through crm.services.interaction_record.
 

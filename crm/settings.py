@@ -102,6 +102,34 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Branch <-> head-office sync (issue 16, branches/sync*.py, docs/SYNC_DESIGN.md).
+# The same code runs as head office ("hq", the default and the one-machine `make run`) or as a
+# branch's own instance ("branch": its own PostgreSQL, synchronising with HQ_URL when it chooses).
+RELASI_ROLE = env.str("RELASI_ROLE", default="hq")
+if RELASI_ROLE not in ("hq", "branch"):
+    raise ImproperlyConfigured("RELASI_ROLE must be 'hq' or 'branch'")
+BRANCH_CODE = env.str("BRANCH_CODE", default="")  # branch role: the code of the branch it runs
+HQ_URL = env.str("HQ_URL", default="").rstrip("/")  # branch role: head office's base URL
+SYNC_TOKEN = env.str("SYNC_TOKEN", default="")  # branch role: the credential head office issued
+if RELASI_ROLE == "branch" and not BRANCH_CODE:
+    raise ImproperlyConfigured("RELASI_ROLE=branch needs BRANCH_CODE (and HQ_URL, SYNC_TOKEN to synchronise)")
+# The node name written with every field's clock: "hq" or the branch's code.
+SYNC_NODE = "hq" if RELASI_ROLE == "hq" else BRANCH_CODE
+# Changes per push batch / pull page; seconds a request to head office may take.
+SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=2000)
+SYNC_TIMEOUT_SECONDS = env.int("SYNC_TIMEOUT_SECONDS", default=120)
+# A branch clock further ahead than this never wins a conflict at head office.
+SYNC_MAX_CLOCK_AHEAD_SECONDS = env.int("SYNC_MAX_CLOCK_AHEAD_SECONDS", default=300)
+# Head office: a branch silent longer than this raises a notification (checked hourly).
+SYNC_SILENT_HOURS = env.int("SYNC_SILENT_HOURS", default=24)
+# Branch: synchronise every N minutes from beat (0: only "Sync now" and `manage.py sync_now`).
+SYNC_EVERY_MINUTES = env.int("SYNC_EVERY_MINUTES", default=0)
+# Tests only: this instance's clock runs this many seconds ahead (a branch whose clock is fast).
+SYNC_CLOCK_OFFSET_SECONDS = env.int("SYNC_CLOCK_OFFSET_SECONDS", default=0)
+# The change triggers read the node and the test clock offset from the session.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c relasi.node={SYNC_NODE} -c relasi.clock_offset_ms={SYNC_CLOCK_OFFSET_SECONDS * 1000}")
+
 # --- Auth
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

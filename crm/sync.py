@@ -8,8 +8,8 @@ A model joins the sync by one line, the decorator on its class::
         public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
         ...
 
-It must be a ``TimeStampedModel`` (``updated_at`` moves on every write, see
-accounts.timestamps) with a ``public_id`` (the key both sides share). Its branch, recorded
+It needs a ``public_id`` (the key both sides share); options say who owns its rows and how
+its fields merge (``register`` below, docs/SYNC_DESIGN.md). Its branch, recorded
 on the tombstone, is found through its queryset's ``branch_paths`` (the first one: the
 branch that owns the row), so a ``BranchScopedQuerySet`` model needs nothing more.
 
@@ -44,25 +44,66 @@ from django.db import connections, models
 from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 
-from accounts.models import TimeStampedModel
-
 _registry: dict[str, type[models.Model]] = {}
 _deleted_by: contextvars.ContextVar = contextvars.ContextVar("sync_deleted_by", default=None)
 
 
-def register(model: type[models.Model]) -> type[models.Model]:
-    """Declare ``model`` synced (usable as a class decorator). Idempotent."""
-    if model._meta.abstract or not issubclass(model, TimeStampedModel):
-        raise ImproperlyConfigured(f"{model.__name__}: only concrete TimeStampedModel subclasses can sync.")
+BRANCH = "branch"  # rows a branch creates and owns (customers, leads, bookings, complaints ...)
+HQ = "hq"  # reference data head office owns and every branch receives (branches, staff, products ...)
+GREATEST = "greatest"  # a field both sides may move forward that merges by the larger value
+DERIVED = "derived"  # computed from the row's other fields: follows the side whose edits were taken
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one model syncs (see branches/wire.py, which builds everything else from this)."""
+
+    model: type
+    owner: str  # BRANCH or HQ
+    append_only: bool  # never edited on both sides: whole rows, no per-field clocks
+    merge: dict  # field name -> GREATEST: not last-writer-wins
+    local: tuple  # fields never sent (they mean something only on this instance)
+    generic: tuple  # (content type field, object id field) pairs carried as (model label, public_id)
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+
+_specs: dict[str, Spec] = {}
+
+
+def register(model=None, *, owner: str | None = None, append_only: bool = False, merge: dict | None = None,
+             local=(), generic=()):
+    """Declare ``model`` synced: ``@sync.register`` or ``@sync.register(owner=sync.HQ, ...)``, or
+    ``sync.register(User, owner=sync.HQ)`` from an app's ``ready()``. Idempotent.
+
+    The owner defaults to BRANCH when the model's queryset has ``branch_paths``, else HQ.
+    """
+    if model is None:
+        return lambda m: register(m, owner=owner, append_only=append_only, merge=merge, local=local,
+                                  generic=generic)
+    if model._meta.abstract:
+        raise ImproperlyConfigured(f"{model.__name__}: only concrete models can sync.")
     try:
         model._meta.get_field("public_id")
     except FieldDoesNotExist:
         raise ImproperlyConfigured(f"{model.__name__} needs a public_id (a UUID both sides share) to sync.")
+    if owner is None:
+        owner = BRANCH if branch_path(model) is not None else HQ
+    if owner not in (BRANCH, HQ):
+        raise ImproperlyConfigured(f"{model.__name__}: owner must be sync.BRANCH or sync.HQ")
     uid = f"crm.sync.{model._meta.label_lower}"
     pre_delete.connect(_note_deleted, sender=model, dispatch_uid=f"{uid}.pre")
     post_delete.connect(_write_tombstones, sender=model, dispatch_uid=f"{uid}.post")
     _registry[model._meta.label_lower] = model
+    _specs[model._meta.label_lower] = Spec(model=model, owner=owner, append_only=append_only,
+                                          merge=dict(merge or {}), local=tuple(local), generic=tuple(generic))
     return model
+
+
+def spec(model) -> Spec:
+    return _specs[model._meta.label_lower if not isinstance(model, str) else model]
 
 
 def unregister(model: type[models.Model]) -> None:
@@ -71,6 +112,7 @@ def unregister(model: type[models.Model]) -> None:
     pre_delete.disconnect(sender=model, dispatch_uid=f"{uid}.pre")
     post_delete.disconnect(sender=model, dispatch_uid=f"{uid}.post")
     _registry.pop(model._meta.label_lower, None)
+    _specs.pop(model._meta.label_lower, None)
 
 
 def synced_models() -> list[type[models.Model]]:

@@ -12,5 +12,7 @@ urlpatterns = [
     path("notifications/", include("accounts.notification_urls")),
     # The public site: pages for customers, no login (each app's public_urls; crm/public_urls.py).
     path("p/", include("crm.public_urls")),
+    # Head office's sync endpoints for branch instances (a branch credential, not a login).
+    path("sync/", include("branches.sync_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
@@ -193,9 +194,13 @@ class AssignmentRule(TimeStampedModel):
         return f"{self.branch}: {self.get_method_display()}"
 
 
+@sync.register(owner=sync.HQ)
 class Stage(TimeStampedModel):
     """A step of the pipeline: data, edited in the back office."""
 
+    # Shared with the branch instances (issue 16); the stages migration 0002 made get a UUID
+    # derived from their name (migration 0012), the same on every instance.
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     name = models.CharField(_("name"), max_length=60, unique=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     probability = models.PositiveSmallIntegerField(_("default probability (%)"), default=10,
@@ -522,6 +527,7 @@ class TaxRate(TimeStampedModel):
         return f"{self.name} {self.rate}% ({self.get_tax_class_display()}, {self.valid_from:%d/%m/%Y})"
 
 
+@sync.register(owner=sync.HQ)
 class Product(TimeStampedModel):
     class Category(models.TextChoices):
         VEHICLE = "vehicle", _("Vehicle")
@@ -558,6 +564,7 @@ class BranchPriceQuerySet(BranchScopedQuerySet):
     branch_paths = ("branch",)
 
 
+@sync.register(owner=sync.HQ)  # head office sets every branch's prices
 class BranchPrice(TimeStampedModel):
     """A branch's own price for a product, instead of the list price."""
 

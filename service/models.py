@@ -78,6 +78,7 @@ class Bay(TimeStampedModel):
         return reverse("service:setup", args=[self.branch.public_id])
 
 
+@sync.register(owner=sync.HQ)
 class ServiceType(TimeStampedModel):
     """What a customer books: how long it takes and the bay it needs (the same for every branch)."""
 

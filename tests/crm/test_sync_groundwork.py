@@ -348,15 +348,16 @@ def test_it_refuses_to_sync_a_model_without_a_public_id():
 
 
 @isolate_apps("crm")
-def test_it_refuses_to_sync_a_model_that_is_not_timestamped():
+def test_it_refuses_an_owner_that_is_neither_branch_nor_head_office():
     class Bare(models.Model):
         public_id = models.UUIDField(default=uuid.uuid4)
 
         class Meta:
             app_label = "crm"
 
-    with pytest.raises(ImproperlyConfigured, match="TimeStampedModel"):
-        sync.register(Bare)
+    with pytest.raises(ImproperlyConfigured, match="owner"):
+        sync.register(Bare, owner="everyone")
+    assert not sync.is_synced(Bare)
 
 
 def test_it_gives_existing_and_raw_inserted_tags_their_own_public_id():

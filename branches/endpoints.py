@@ -1,0 +1,70 @@
+"""Head office's sync endpoints, called by branch instances (not staff pages: a branch
+credential in ``Authorization: Bearer ...`` instead of a login). Bodies are JSON, gzip-compressed
+both ways. Every refusal is logged (``Refusal``) and answered 401/403 with the reason."""
+
+import gzip
+import json
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from crm.public import client_ip
+
+from . import sync
+
+MAX_BODY = 256 * 1024 * 1024  # a decompressed batch; 2,000 rows are a few MB
+
+
+def _json(data, status=200) -> JsonResponse:
+    response = JsonResponse(data, status=status)
+    response.content = gzip.compress(response.content, compresslevel=3)
+    response["Content-Encoding"] = "gzip"
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def _endpoint(serve):
+    @csrf_exempt
+    @require_POST
+    def view(request):
+        if settings.RELASI_ROLE != "hq":
+            raise Http404
+        address = client_ip(request)
+        auth = request.headers.get("Authorization", "")
+        try:
+            credential = sync.credential_check(auth.removeprefix("Bearer ").strip(), address=address)
+        except sync.Refused as e:
+            return _json({"refused": str(e)}, status=401 if "unknown" in str(e) else 403)
+        try:
+            raw = request.body
+            if request.headers.get("Content-Encoding") == "gzip":
+                with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as f:
+                    raw = f.read(MAX_BODY + 1)
+                if len(raw) > MAX_BODY:
+                    raise ValueError("body too large")
+            body = json.loads(raw)
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except (ValueError, OSError, EOFError) as e:
+            return _json({"error": f"malformed request: {e}"}, status=400)
+        if body.get("branch") not in (None, credential.branch.code):
+            sync.refuse(f"credential of {credential.branch.code} used for {body.get('branch')!r}",
+                        credential=credential, address=address)
+            return _json({"refused": "credential of another branch"}, status=403)
+        try:
+            return _json(serve(credential, body))
+        except sync.Refused as e:
+            sync.refuse(str(e), credential=credential, address=address)
+            return _json({"refused": str(e)}, status=403)
+        except (KeyError, TypeError, ValueError) as e:
+            return _json({"error": f"malformed request: {e!r}"}, status=400)
+
+    view.__name__ = serve.__name__
+    return view
+
+
+push = _endpoint(sync.push_receive)
+pull = _endpoint(sync.pull_serve)
+snapshot = _endpoint(sync.snapshot_serve)
