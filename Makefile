@@ -2,10 +2,14 @@
 #   make test ARGS="-k customer -x"     extra pytest arguments
 #   make bench ARGS="--sizes 10000"     extra arguments for manage.py bench
 #   make messages                       bring locale/id up to date with the code, then translate
-.PHONY: run test bench bench-sms messages
+.PHONY: run run-branch test bench bench-sms messages
 
 run:
 	bash scripts/run.sh
+
+# A branch's own instance (issue 16) beside a running `make run`: see README "Branch instances".
+run-branch:
+	bash scripts/run_branch.sh
 
 test:
 	bash scripts/test.sh $(ARGS)

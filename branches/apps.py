@@ -29,3 +29,5 @@ class BranchesConfig(AppConfig):
 
         nav_links.register(NavLink("branches", _("Branches"), "branches:branch_list", menu="branches",
                                    menu_label=_("Branches"), order=70, permission="branches.view_openinghours"))
+        nav_links.register(NavLink("sync", _("Synchronisation"), "branches:sync_status", menu="branches",
+                                   menu_label=_("Branches"), order=71, permission="branches.view_syncstate"))

@@ -410,3 +410,86 @@ def branch_activity_chart(branch: Branch, *, now: dt.datetime | None = None, day
         label_header=_("Day"),
         dom_id="chart-branch-activity",
     )
+
+
+# --- branch sync (issue 16) ------------------------------------------------------------------------
+def sync_overview() -> list[dict]:
+    """Head office: every branch with a sync link, its last sync, lag, pending and open conflicts."""
+    from django.db import connection
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from crm import sync as registry
+
+    from .models import BranchLink, Conflict
+    from .wire import shapes
+
+    hq_labels = [s.label for s in shapes() if s.spec.owner == registry.HQ]
+    links = (BranchLink.objects.select_related("branch").order_by("branch__name")
+             .annotate(live_credentials=Count("branch__sync_credentials",
+                                              filter=Q(branch__sync_credentials__revoked_at__isnull=True),
+                                              distinct=True)))
+    open_conflicts = dict(Conflict.objects.filter(resolved_at__isnull=True).values("branch")
+                          .annotate(n=Count("id")).values_list("branch", "n"))
+    now = timezone.now()
+    out = []
+    with connection.cursor() as cur:
+        for link in links:
+            # Head office's changes the branch has not pulled yet (counted up to 10,000).
+            cur.execute("SELECT count(*) FROM (SELECT 1 FROM branches_change WHERE (xid, id) > (%s::text::xid8, %s) "
+                        "AND (model = ANY(%s) OR branch_id = %s) LIMIT 10001) x",
+                        [str(link.pull_xid or 0), link.pull_id, hq_labels, link.branch_id])
+            waiting = cur.fetchone()[0]
+            out.append({"link": link, "branch": link.branch, "waiting": waiting,
+                        "lag": (now - link.last_success_at) if link.last_success_at else None,
+                        "open_conflicts": open_conflicts.get(link.branch_id, 0), "live_credentials": link.live_credentials})
+    return out
+
+
+def sync_local_status() -> dict:
+    """A branch instance: its own sync state and how many changes wait to be pushed."""
+    from django.db import connection
+
+    from crm import sync as registry
+
+    from .models import SyncState
+    from .wire import shapes
+
+    SyncState.objects.get_or_create(pk=1)
+    labels = [s.label for s in shapes() if s.spec.owner == registry.BRANCH]
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM branches_change WHERE model = ANY(%s)", [labels])
+        pending = cur.fetchone()[0]
+    return {"state": SyncState.objects.get(pk=1), "pending": pending}
+
+
+def conflicts_described(conflicts) -> list:
+    """Conflicts with what a person reads: the record type's and field's names, and a link to the
+    record where it has a page (one query per record type)."""
+    from collections import defaultdict
+
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    conflicts = list(conflicts)
+    by_model = defaultdict(set)
+    for c in conflicts:
+        by_model[c.model].add(c.record_id)
+    objects = {}
+    for label, ids in by_model.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        for obj in model._base_manager.filter(public_id__in=ids):
+            objects[(label, obj.public_id)] = obj
+    for c in conflicts:
+        obj = objects.get((c.model, c.record_id))
+        c.record = obj
+        c.record_url = obj.get_absolute_url() if obj is not None and hasattr(obj, "get_absolute_url") else ""
+        c.model_name = obj._meta.verbose_name if obj is not None else c.model
+        try:
+            c.field_name = obj._meta.get_field(c.field).verbose_name if obj is not None and c.field else c.field
+        except FieldDoesNotExist:
+            c.field_name = c.field
+    return conflicts

@@ -139,3 +139,50 @@ def sync_watch(*, now=None) -> int:
     prune_hq()
     return told
 
+
+
+def conflict_resolve(*, conflict, by, take_other: bool) -> None:
+    """A person reviewed a sync conflict: keep the value that won, or take the other one.
+
+    Taking the other value is an ordinary edit at head office: the triggers log and stamp it,
+    and the branch receives it on its next sync, so both sides agree again.
+    """
+    from django.apps import apps
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .models import Conflict
+    from .wire import KeyMap, from_json
+
+    with transaction.atomic():
+        conflict = Conflict.objects.select_for_update().get(pk=conflict.pk)
+        if conflict.resolved_at is not None:
+            raise ValidationError(_("This conflict was already reviewed."))
+        if take_other:
+            if conflict.reason == Conflict.Reason.REJECTED or not conflict.field:
+                raise ValidationError(_("A record that could not be applied has no other value to take."))
+            model = apps.get_model(conflict.model)
+            obj = model._base_manager.filter(public_id=conflict.record_id).first()
+            if obj is None:
+                raise ValidationError(_("The record no longer exists."))
+            field = model._meta.get_field(conflict.field)
+            other = conflict.branch_value if conflict.winner == Conflict.Winner.HQ else conflict.hq_value
+            keymap = KeyMap()
+            if field.many_to_many:
+                keys = [tuple(k) if isinstance(k, list) else k for k in other or []]
+                found = keymap.pks(field.related_model, set(keys))
+                getattr(obj, field.name).set([found[k] for k in keys if k in found])
+            else:
+                if field.is_relation:
+                    key = tuple(other) if isinstance(other, list) else other
+                    value = keymap.pks(field.related_model, {key}).get(key) if other is not None else None
+                else:
+                    value = from_json(field, other)
+                setattr(obj, field.attname, value)
+                obj.save(update_fields=[field.attname])
+        conflict.resolved_at = timezone.now()
+        conflict.resolved_by = by
+        conflict.resolution = Conflict.Resolution.TOOK_OTHER if take_other else Conflict.Resolution.KEPT
+        conflict.save(update_fields=["resolved_at", "resolved_by", "resolution"])

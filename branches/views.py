@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -120,3 +121,85 @@ def report_csv(request, branch_id):
     branch = selectors.branch_get_for_user(request.user, branch_id)
     chart = selectors.branch_activity_chart(branch)
     return chart_csv_response(chart, f"{branch.code}-activity-{chart.labels[-1]:%Y-%m-%d}")
+
+
+# --- branch sync (issue 16) ------------------------------------------------------------------------
+SYNC_VIEW = "branches.view_syncstate"
+SYNC_RUN = "branches.change_syncstate"
+CONFLICT_REVIEW = "branches.change_conflict"
+
+
+@require_GET
+@staff_view(SYNC_VIEW)
+def sync_status(request):
+    """Head office: every branch's sync; a branch instance: its own, with "Sync now"."""
+    from django.conf import settings
+
+    from .models import Conflict, Refusal
+
+    if settings.RELASI_ROLE == "branch":
+        return render(request, "branches/sync_branch.html", {**selectors.sync_local_status(),
+                                                             "hq_url": settings.HQ_URL})
+    context = {"rows": selectors.sync_overview(),
+               "refusals": Refusal.objects.select_related("branch")[:20],
+               "open_conflicts": Conflict.objects.filter(resolved_at__isnull=True).count()}
+    return render(request, "branches/sync_hq.html", context)
+
+
+@require_POST
+@staff_view(SYNC_RUN)
+def sync_now(request):
+    from django.conf import settings
+
+    from .tasks import sync_now_task
+
+    if settings.RELASI_ROLE != "branch":
+        raise Http404
+    from .models import SyncState
+
+    SyncState.objects.get_or_create(pk=1)
+    SyncState.objects.filter(pk=1).update(progress={"running": True, "phase": "queued"})
+    sync_now_task.delay()
+    return render(request, "branches/partials/sync_progress.html", selectors.sync_local_status())
+
+
+@require_GET
+@staff_view(SYNC_VIEW)
+def sync_progress(request):
+    from django.conf import settings
+
+    if settings.RELASI_ROLE != "branch":
+        raise Http404
+    return render(request, "branches/partials/sync_progress.html", selectors.sync_local_status())
+
+
+@require_GET
+@staff_view(CONFLICT_REVIEW)
+def conflict_list(request):
+    from .models import Conflict
+
+    show = request.GET.get("show", "open")
+    conflicts = Conflict.objects.visible_to(request.user).select_related("branch", "resolved_by")
+    if show != "all":
+        conflicts = conflicts.filter(resolved_at__isnull=True)
+    return render(request, "branches/sync_conflicts.html",
+                  {"conflicts": selectors.conflicts_described(conflicts[:200]), "show": show})
+
+
+@require_POST
+@staff_view(CONFLICT_REVIEW)
+def conflict_resolve(request, conflict_id):
+    from .models import Conflict
+
+    conflict = get_for_user_or_404(Conflict.objects, request.user, public_id=conflict_id)
+    action = request.POST.get("action")
+    if action not in ("keep", "take_other"):
+        messages.error(request, _("Choose to keep the value or to take the other one."))
+        return redirect("branches:conflict_list")
+    try:
+        services.conflict_resolve(conflict=conflict, by=request.user, take_other=action == "take_other")
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("Conflict reviewed."))
+    return redirect("branches:conflict_list")

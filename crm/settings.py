@@ -379,3 +379,13 @@ CELERY_BEAT_SCHEDULE = {
     "sales-shipments-late": {"task": "sales.tasks.shipments_notify_late_task", "schedule": crontab(minute=25),
                              "options": {"expire_seconds": 3600}},
 }
+
+# Branch sync (issue 16): head office watches for silent branches and prunes its change log
+# hourly; a branch instance synchronises by itself every SYNC_EVERY_MINUTES when that is set.
+if RELASI_ROLE == "hq":
+    CELERY_BEAT_SCHEDULE["branches-sync-watch"] = {"task": "branches.tasks.sync_watch_task",
+                                                   "schedule": crontab(minute=40), "options": {"expire_seconds": 3600}}
+elif SYNC_EVERY_MINUTES:
+    CELERY_BEAT_SCHEDULE["branches-sync"] = {"task": "branches.tasks.sync_now_task",
+                                             "schedule": SYNC_EVERY_MINUTES * 60.0,
+                                             "options": {"expire_seconds": SYNC_EVERY_MINUTES * 60}}

@@ -32,6 +32,11 @@ PUBLIC = {
     # Django's admin sends a visitor who is not logged in from its logout to its index,
     # which asks them to log in.
     "admin:logout": ("the back office's logout", {302}, {302}),
+    # Head office's sync endpoints: branch instances call them with a branch credential
+    # (Authorization: Bearer ...) instead of a session; without one they answer 401.
+    "sync:push": ("a branch instance's push, credential instead of login", {405}, {401}),
+    "sync:pull": ("a branch instance's pull, credential instead of login", {405}, {401}),
+    "sync:snapshot": ("a branch instance's first copy, credential instead of login", {405}, {401}),
 }
 # Patterns no URL can be built for (none today). Name or route -> reason.
 UNBUILDABLE = {}
