@@ -8,11 +8,12 @@ class BranchesConfig(AppConfig):
     verbose_name = _("Branches")
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
         from . import capture
 
         # The sync triggers follow the crm.sync declarations: (re)made after every migrate.
+        pre_migrate.connect(capture.on_pre_migrate, sender=self, dispatch_uid="branches.capture.pre")
         post_migrate.connect(capture.on_post_migrate, sender=self, dispatch_uid="branches.capture")
 
         from accounts.notifications import notification_kind_register

@@ -7,7 +7,8 @@ transaction that rolls back. Updates of a model whose fields merge per field als
 changed field in ``branches_fieldclock`` with the hybrid logical clock (``relasi_hlc_now()``)
 and this instance's node.
 
-Rows written by the sync itself (``SET LOCAL relasi.sync_origin``) are not logged: the other
+Migrations run without the triggers (dropped before, made again after every ``migrate``): each
+instance runs the same migrations itself. Rows written by the sync itself (``SET LOCAL relasi.sync_origin``) are not logged: the other
 side already has them. The functions are generated from the ``crm.sync`` declarations and
 (re)installed after every ``migrate`` (``post_migrate``), so a model joins by its declaration;
 ``check_installed`` is a system check that fails when one is missing.
@@ -184,6 +185,19 @@ def installed() -> dict[str, int]:
         cur.execute("SELECT c.relname, count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                     "WHERE t.tgname LIKE 'relasi_sync_%%' AND NOT t.tgisinternal GROUP BY c.relname")
         return dict(cur.fetchall())
+
+
+def on_pre_migrate(sender, using="default", **kwargs):
+    """Migrations run on head office and on every branch alike: what they write is not a change
+    to send (and a migration that alters a synced table must not trip over its triggers)."""
+    from django.db import connections
+    if sender.name != "branches":
+        return
+    with connections[using].cursor() as cur:
+        cur.execute("SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE t.tgname LIKE 'relasi_sync_%%' AND NOT t.tgisinternal")
+        for name, table in cur.fetchall():
+            cur.execute(f"DROP TRIGGER IF EXISTS {_q(name)} ON {_q(table)}")
 
 
 def on_post_migrate(sender, using="default", **kwargs):

@@ -187,11 +187,12 @@ def conflict_list(request):
 
 
 @require_POST
-@staff_view(CONFLICT_REVIEW)
+@staff_view()
 def conflict_resolve(request, conflict_id):
     from .models import Conflict
 
-    conflict = get_for_user_or_404(Conflict.objects, request.user, public_id=conflict_id)
+    # Another branch's conflict is a 404 whatever the role; then the permission (403).
+    conflict = get_for_user_or_404(Conflict.objects, request.user, write_perm=CONFLICT_REVIEW, public_id=conflict_id)
     action = request.POST.get("action")
     if action not in ("keep", "take_other"):
         messages.error(request, _("Choose to keep the value or to take the other one."))
