@@ -16,7 +16,7 @@ import time
 
 import requests
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import sync
@@ -138,17 +138,21 @@ def enrol() -> dict:
     counts = {}
     with _Lock(), requests.Session() as session:
         start = _post(session, "/sync/pull/", {"branch": settings.BRANCH_CODE, "start": True})["cursor"]
+        later: list = []  # generic references to rows copied further on
         for shape in shapes():
             after, n = None, 0
             while True:
                 page = _post(session, "/sync/snapshot/", {"branch": settings.BRANCH_CODE, "m": shape.label,
                                                           "after": after})
-                sync.pull_apply(page)
+                sync.pull_apply(page, later=later)
                 n += len(page["changes"])
                 if not page.get("more"):
                     break
                 after = page["after"]
             counts[shape.label] = n
+        with transaction.atomic():
+            sync._applying("hq")
+            sync.resolve_later(later)
         SyncState.objects.get_or_create(pk=1)
         SyncState.objects.filter(pk=1).update(pull_xid=int(start[0]) or None, pull_id=int(start[1]),
                                               enrolled_at=timezone.now())

@@ -146,6 +146,7 @@ class _Apply:
         self.verdicts: set[tuple[str, str]] = set()
         self.max_stamp = 0
         self.applied = 0
+        self.unresolved: list = []
 
     # -- one model's upserts
     def upsert(self, shape: Shape, changes: list[dict]) -> None:
@@ -164,8 +165,10 @@ class _Apply:
             return
         model = shape.model
         attnames = [f.attname for f in shape.fields]
+        # Locked until commit: an edit made here meanwhile waits, and is not overwritten by a merge
+        # computed from the row as it was before it.
         current = {str(r["public_id"]): r for r in model._base_manager.filter(public_id__in=loaded.keys())
-                   .values("pk", *attnames)}
+                   .select_for_update(of=("self",)).order_by("pk").values("pk", *attnames)}
         for f in shape.m2m:
             through = f.remote_field.through
             src, dst = f.m2m_field_name(), f.m2m_reverse_field_name()
@@ -348,10 +351,7 @@ class _Apply:
             ups = [c for c in by_model.get(shape.label, ()) if c["op"] != "D"]
             if ups:
                 self.upsert(shape, ups)
-        for shape, pid, field, target, target_pid in self.keymap.later:
-            pk = self.keymap.pks(target, {target_pid}).get(target_pid)
-            if pk is not None:
-                shape.model._base_manager.filter(public_id=pid).update(**{field.attname: pk})
+        self.unresolved = resolve_later(self.keymap.later, self.keymap)
         for shape in reversed(order):
             dels = [c["id"] for c in by_model.get(shape.label, ()) if c["op"] == "D"]
             if dels:
@@ -363,6 +363,20 @@ class _Apply:
             # Head office's value won: log the record so that the branch pulls the verdict.
             Change.objects.bulk_create([Change(model=label, public_id=pid, op="U", branch_id=self.branch.pk)
                                         for label, pid in sorted(self.verdicts)])
+
+
+def resolve_later(later: list, keymap: KeyMap | None = None) -> list:
+    """Set the generic references whose target has arrived since; return those still waiting."""
+    keymap = keymap or KeyMap()
+    waiting = []
+    for shape, pid, field, target, target_pid in later:
+        pk = keymap.pks(target, {target_pid}).get(target_pid)
+        if pk is None:
+            waiting.append((shape, pid, field, target, target_pid))
+        else:
+            with connection.cursor() as cur:
+                cur.execute(f'UPDATE "{shape.table}" SET "{field.column}" = %s WHERE public_id = %s', [pk, pid])
+    return waiting
 
 
 def _jsonable(field, value):
@@ -573,13 +587,16 @@ def push_acknowledged(answer: dict, sent: dict) -> None:
         st.save(update_fields=["batch_seq", "clock_ahead_seconds"])
 
 
-def pull_apply(page: dict, *, cursor_to=None) -> int:
-    """Apply one page from head office and move the cursor, in one transaction."""
+def pull_apply(page: dict, *, cursor_to=None, later: list | None = None) -> int:
+    """Apply one page from head office and move the cursor, in one transaction. Generic
+    references whose target is not here yet are added to ``later`` (enrolment sets them at the end)."""
     with transaction.atomic():
         st = state(lock=True)
         _applying("hq")
         applier = _Apply(side="branch")
         applier.run(page.get("changes") or [])
+        if later is not None:
+            later += applier.unresolved
         if cursor_to is not None:
             st.pull_xid, st.pull_id = (int(cursor_to[0]) or None), int(cursor_to[1])
             st.save(update_fields=["pull_xid", "pull_id"])

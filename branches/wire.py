@@ -94,9 +94,8 @@ def shapes() -> list[Shape]:
 
     for m in models_:
         visit(m)
-    # Rows with generic references (an interaction's source, a complaint's subject) may point at
-    # any model: they come last (append-only ones after the rest), so their targets are there.
-    order.sort(key=lambda m: (bool(sync.spec(m).generic), sync.spec(m).append_only))
+    # Generic references (an interaction's source, a complaint's subject) may point at any model,
+    # later in this order too: they are set once their target is there (sync._Apply.run).
     return [shape(m) for m in order]
 
 

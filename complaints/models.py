@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -288,6 +289,7 @@ class ComplaintNoteQuerySet(BranchScopedQuerySet):
     branch_paths = ("complaint__branch", "complaint__escalated_to")
 
 
+@sync.register(branch="complaint__branch", append_only=True)
 class ComplaintNote(models.Model):
     """An internal note, or a reply sent to the customer (by SMS through the pipeline)."""
 
@@ -295,6 +297,7 @@ class ComplaintNote(models.Model):
         INTERNAL = "internal", _("Internal note")
         REPLY = "reply", _("Reply to the customer")
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
     kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
     body = models.TextField(_("text"))

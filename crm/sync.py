@@ -71,24 +71,29 @@ class Spec:
 
 
 _specs: dict[str, Spec] = {}
+_paths: dict[str, str] = {}  # declared paths to the owning branch (models without branch_paths)
 
 
 def register(model=None, *, owner: str | None = None, append_only: bool = False, merge: dict | None = None,
-             local=(), generic=()):
+             local=(), generic=(), branch: str | None = None):
     """Declare ``model`` synced: ``@sync.register`` or ``@sync.register(owner=sync.HQ, ...)``, or
     ``sync.register(User, owner=sync.HQ)`` from an app's ``ready()``. Idempotent.
 
-    The owner defaults to BRANCH when the model's queryset has ``branch_paths``, else HQ.
+    The owner defaults to BRANCH when the model's queryset has ``branch_paths`` (or ``branch``
+    names the path to the owning branch, for a child row such as a quotation line:
+    ``branch="quotation__branch"``), else HQ.
     """
     if model is None:
         return lambda m: register(m, owner=owner, append_only=append_only, merge=merge, local=local,
-                                  generic=generic)
+                                  generic=generic, branch=branch)
     if model._meta.abstract:
         raise ImproperlyConfigured(f"{model.__name__}: only concrete models can sync.")
     try:
         model._meta.get_field("public_id")
     except FieldDoesNotExist:
         raise ImproperlyConfigured(f"{model.__name__} needs a public_id (a UUID both sides share) to sync.")
+    if branch is not None:
+        _paths[model._meta.label_lower] = branch
     if owner is None:
         owner = BRANCH if branch_path(model) is not None else HQ
     if owner not in (BRANCH, HQ):
@@ -136,6 +141,8 @@ def deleted_by(user):
 
 def branch_path(model) -> str | None:
     """The path from ``model`` to the branch that owns its rows, or None (reference data)."""
+    if model._meta.label_lower in _paths:
+        return _paths[model._meta.label_lower]
     paths = getattr(model._default_manager._queryset_class, "branch_paths", None)
     if not paths:
         return None

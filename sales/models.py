@@ -140,11 +140,13 @@ class Lead(TimeStampedModel):
         return self.status in self.OPEN_STATUSES
 
 
+@sync.register(branch="lead__branch", append_only=True)
 class LeadEvent(models.Model):
     """A step of a lead before it is a customer (created, assigned, contacted...). A lead
     with a customer writes to the customer's timeline directly; on conversion these steps
     are copied there, with their own times (sales.services.lead_convert)."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(_("time"))
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -303,9 +305,11 @@ class Opportunity(TimeStampedModel):
         return self.amount * self.probability / 100
 
 
+@sync.register(branch="opportunity__branch", append_only=True)
 class StageChange(models.Model):
     """Who moved an opportunity from which stage to which, when: kept for funnel analysis."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
@@ -683,7 +687,9 @@ class Quotation(TimeStampedModel):
         return self.status in self.OPEN_STATUSES
 
 
+@sync.register(branch="quotation__branch")
 class QuotationLine(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     quotation = models.ForeignKey(Quotation, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, null=True, blank=True,
@@ -772,9 +778,11 @@ class SalesOrder(TimeStampedModel):
         return self.status not in self.FINAL_STATUSES
 
 
+@sync.register(branch="order__branch", append_only=True)
 class OrderEvent(models.Model):
     """Every status change of an order: when, by whom, from what to what."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
@@ -787,6 +795,7 @@ class OrderEvent(models.Model):
         indexes = [models.Index(fields=["order", "at"], name="orderevent_order_idx")]
 
 
+@sync.register(branch="order__branch")
 class OrderVehicle(models.Model):
     """One vehicle unit of an order, allocated by its VIN: a vehicle line of quantity 2 has
     two. The VIN is held while the order is open: no other allocation holding it may exist
@@ -794,6 +803,7 @@ class OrderVehicle(models.Model):
     Cancelling the order releases it; on delivery it becomes the customer's asset (and is
     released: the asset itself then stands in the way of a second sale)."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="vehicles")
     line = models.ForeignKey(QuotationLine, on_delete=models.PROTECT, related_name="+")
     unit = models.PositiveSmallIntegerField(_("unit"), default=1)  # 1 … the line's quantity
@@ -820,6 +830,7 @@ class OrderVehicle(models.Model):
         return self.vin
 
 
+@sync.register(branch="order__branch")
 class PaymentDue(TimeStampedModel):
     """One line of an order's payment schedule: a down payment, an instalment, the leasing
     company's payment. Overdue when its date has passed and it is not fully paid."""
@@ -830,6 +841,7 @@ class PaymentDue(TimeStampedModel):
         LEASING = "leasing", _("Leasing company payment")
         FULL = "full", _("Full payment")
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="payment_dues")
     kind = models.CharField(_("type"), max_length=14, choices=Kind.choices)
     leasing_company = models.CharField(_("leasing company"), max_length=120, blank=True)
@@ -861,6 +873,7 @@ class PaymentDue(TimeStampedModel):
         return self.paid_at is None and self.due_date < today
 
 
+@sync.register(branch="order__branch")
 class Payment(TimeStampedModel):
     class Method(models.TextChoices):
         TRANSFER = "transfer", _("Bank transfer")
@@ -868,6 +881,7 @@ class Payment(TimeStampedModel):
         CARD = "card", _("Card")
         LEASING = "leasing", _("From the leasing company")
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="payments")
     due = models.ForeignKey(PaymentDue, verbose_name=_("for"), on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount (Rp)"), max_digits=14, decimal_places=0)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import F, Func, Q
 from django.urls import reverse
@@ -334,9 +335,11 @@ ACTION_LABELS = {
 }
 
 
+@sync.register(branch="booking__branch", append_only=True)
 class BookingEvent(models.Model):
     """Each status change, timed and attributed (the job card's history)."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     status = models.CharField(_("status"), max_length=16, choices=Booking.Status.choices)
     at = models.DateTimeField(_("time"))
@@ -353,6 +356,7 @@ class BookingEvent(models.Model):
         return f"{self.get_status_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
+@sync.register(branch="booking__branch")
 class JobLine(TimeStampedModel):
     """A line of the job card: a task (who, how long) or a part, each with its price; their
     sum is the visit's invoice total.
@@ -366,6 +370,7 @@ class JobLine(TimeStampedModel):
         TASK = "task", _("Task")
         PART = "part", _("Part")
 
+    public_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.TASK)
     description = models.CharField(_("description"), max_length=200)
