@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import uuid
 
 import requests
 from django.conf import settings
@@ -137,7 +138,8 @@ def enrol() -> dict:
         raise SyncFailed("only a branch instance enrols (RELASI_ROLE=branch)")
     counts = {}
     with _Lock(), requests.Session() as session:
-        start = _post(session, "/sync/pull/", {"branch": settings.BRANCH_CODE, "start": True})["cursor"]
+        begun = _post(session, "/sync/pull/", {"branch": settings.BRANCH_CODE, "start": True})
+        start = begun["cursor"]
         later: list = []  # generic references to rows copied further on
         for shape in shapes():
             after, n = None, 0
@@ -155,5 +157,6 @@ def enrol() -> dict:
             sync.resolve_later(later)
         SyncState.objects.get_or_create(pk=1)
         SyncState.objects.filter(pk=1).update(pull_xid=int(start[0]) or None, pull_id=int(start[1]),
+                                              batch_seq=int(begun["batch_seq"]), instance=uuid.uuid4(),
                                               enrolled_at=timezone.now())
     return counts

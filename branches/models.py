@@ -138,6 +138,9 @@ class SyncState(models.Model):
     position of its pushes and pulls and how the last sync went."""
 
     hlc_seen = models.BigIntegerField(default=0)
+    # This copy of the branch (drawn at enrolment): head office answers a batch number as a
+    # replay only to the copy that sent it (a restored backup or second server is refused).
+    instance = models.UUIDField(null=True)
     batch_seq = models.PositiveIntegerField(default=1)  # the next push batch's number
     pull_xid = Xid8Field(null=True)
     pull_id = models.BigIntegerField(default=0)
@@ -186,6 +189,7 @@ class ReceivedBatch(models.Model):
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
     batch_seq = models.PositiveIntegerField()
+    instance = models.UUIDField(null=True)
     changes = models.PositiveIntegerField()
     answer = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)

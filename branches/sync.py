@@ -147,6 +147,7 @@ class _Apply:
         self.max_stamp = 0
         self.applied = 0
         self.unresolved: list = []
+        self.deleted_verdicts: set[tuple[str, str]] = set()
 
     # -- one model's upserts
     def upsert(self, shape: Shape, changes: list[dict]) -> None:
@@ -178,13 +179,17 @@ class _Apply:
             for s, d in through._base_manager.filter(**{f"{src}_id__in": pk_to_pid}).values_list(f"{src}_id", f"{dst}_id"):
                 current[pk_to_pid[s]][f.name].add(d)
         local_clocks = self._local_clocks(shape, current.keys())
-        pending = (self._pending(shape, current.keys())
+        pending = (self._pending(shape, loaded.keys())
                    if self.side == "branch" and shape.spec.owner == registry.BRANCH else {})
+        gone = self._deleted_here(shape, [pid for pid in loaded if pid not in current]) if self.side == "hq" else set()
         final, stamps = {}, []
         for pid, incoming in loaded.items():
             cur = current.get(pid)
             if self.side == "branch" and pid in pending and pending[pid] is None:
                 continue  # deleted here, not yet pushed: the delete goes to head office next
+            if pid in gone:
+                self.deleted_verdicts.add((shape.label, pid))  # deleted here: the delete wins
+                continue
             if cur is None or not shape.is_clocked:
                 if cur is not None and self.side == "branch" and pid in pending:
                     continue  # edited here, not yet pushed (append-only rows: one side writes them)
@@ -235,7 +240,7 @@ class _Apply:
             branch_wins = not ahead and (theirs[0], theirs[1]) > (mine[0], mine[1])
             self.conflicts.append(Conflict(
                 branch=self.branch, model=shape.label, record_id=pid, field=name,
-                hq_value=_jsonable(field, cur[att]), branch_value=_jsonable(field, incoming[att]),
+                hq_value=self._jsonable(field, cur[att]), branch_value=self._jsonable(field, incoming[att]),
                 hq_clock=mine[0], branch_clock=theirs[0],
                 winner=Conflict.Winner.BRANCH if branch_wins else Conflict.Winner.HQ,
                 reason=Conflict.Reason.CLOCK_AHEAD if ahead else Conflict.Reason.BOTH_EDITED))
@@ -255,6 +260,25 @@ class _Apply:
         if "updated_at" in out and incoming.get("updated_at") and cur.get("updated_at"):
             out["updated_at"] = max(cur["updated_at"], incoming["updated_at"])
         return out
+
+    def _jsonable(self, field, value):
+        """A field's value as the conflict shows it and "take the other" sets it back: references
+        by their wire key, like the wire."""
+        from .wire import to_json
+        if field.many_to_many:
+            keys = self.keymap.keys(field.related_model, set(value or ()))
+            return sorted((to_json(keys[pk]) for pk in value or () if pk in keys), key=str)
+        if field.is_relation:
+            return to_json(self.keymap.keys(field.related_model, {value}).get(value)) if value is not None else None
+        return to_json(value)
+
+    def _deleted_here(self, shape, pids) -> set[str]:
+        """Of rows this side does not have, those it deleted (a Tombstone): not brought back."""
+        if not pids:
+            return set()
+        from crm.models import Tombstone
+        return {str(p) for p in Tombstone.objects.filter(model_label=shape.label, public_id__in=pids)
+                .values_list("public_id", flat=True)}
 
     def _local_clocks(self, shape, pids) -> dict:
         out: dict[str, dict] = defaultdict(dict)
@@ -359,10 +383,12 @@ class _Apply:
         _see(self.max_stamp if self.side == "branch" else min(self.max_stamp, self.cap or 0))
         if self.conflicts:
             Conflict.objects.bulk_create(self.conflicts)
-        if self.verdicts:
-            # Head office's value won: log the record so that the branch pulls the verdict.
+        if self.verdicts or self.deleted_verdicts:
+            # Head office's value won (or its delete): log the record so that the branch pulls it.
             Change.objects.bulk_create([Change(model=label, public_id=pid, op="U", branch_id=self.branch.pk)
-                                        for label, pid in sorted(self.verdicts)])
+                                        for label, pid in sorted(self.verdicts)]
+                                       + [Change(model=label, public_id=pid, op="D", branch_id=self.branch.pk)
+                                          for label, pid in sorted(self.deleted_verdicts)])
 
 
 def resolve_later(later: list, keymap: KeyMap | None = None) -> list:
@@ -377,13 +403,6 @@ def resolve_later(later: list, keymap: KeyMap | None = None) -> list:
             with connection.cursor() as cur:
                 cur.execute(f'UPDATE "{shape.table}" SET "{field.column}" = %s WHERE public_id = %s', [pk, pid])
     return waiting
-
-
-def _jsonable(field, value):
-    from .wire import to_json
-    if field.many_to_many:
-        return sorted(value or [])
-    return to_json(value)
 
 
 # --- head office: credentials, authorisation, push, pull ----------------------------------------
@@ -480,6 +499,8 @@ def push_receive(credential: SyncCredential, body: dict) -> dict:
         link, _ = BranchLink.objects.select_for_update().get_or_create(branch=branch)
         done = ReceivedBatch.objects.filter(branch=branch, batch_seq=seq).first()
         if done is not None:
+            if str(done.instance) != str(body.get("instance")):
+                raise Refused(f"batch {seq} of {branch.code} came from another copy of the branch: enrol this one again")
             return done.answer
         authorize(branch, changes)
         _applying(branch.code)
@@ -492,7 +513,8 @@ def push_receive(credential: SyncCredential, body: dict) -> dict:
         applier.run(changes)
         answer = {"acked": seq, "cursor_to": body.get("cursor_to"), "applied": applier.applied,
                   "conflicts": len(applier.conflicts), "clock_ahead_seconds": ahead_s}
-        ReceivedBatch.objects.create(branch=branch, batch_seq=seq, changes=len(changes), answer=answer)
+        ReceivedBatch.objects.create(branch=branch, batch_seq=seq, instance=body.get("instance"), changes=len(changes),
+                                     answer=answer)
         now = timezone.now()
         BranchLink.objects.filter(pk=link.pk).update(
             last_push_at=now, pending_at_branch=max(0, int(body.get("pending") or 0) - len(changes)),
@@ -508,7 +530,11 @@ def pull_serve(credential: SyncCredential, body: dict) -> dict:
         cursor = head_cursor()
         BranchLink.objects.update_or_create(branch=branch, defaults={"pull_xid": cursor[0] or None,
                                                                      "pull_id": cursor[1]})
-        return {"cursor": list(cursor)}
+        # A new instance of the branch (a new database) numbers its batches on from the last one
+        # received here: a number already used would be answered as a replay and never applied.
+        last = ReceivedBatch.objects.filter(branch=branch).order_by("-batch_seq").values_list("batch_seq",
+                                                                                              flat=True).first()
+        return {"cursor": list(cursor), "batch_seq": (last or 0) + 1}
     cursor = tuple(int(v) for v in (body.get("cursor") or ZERO))
     limit = min(int(body.get("limit") or settings.SYNC_BATCH_SIZE), 5000)
     hq_labels = [s.label for s in shapes() if s.spec.owner == registry.HQ]
@@ -566,7 +592,8 @@ def push_batch(limit: int) -> dict | None:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM branches_change WHERE model = ANY(%s)", [branch_labels()])
         pending = cur.fetchone()[0]
-    return {"branch": settings.BRANCH_CODE, "batch_seq": st.batch_seq, "changes": package(rows),
+    return {"branch": settings.BRANCH_CODE, "instance": str(st.instance), "batch_seq": st.batch_seq,
+            "changes": package(rows),
             "cursor_to": [rows[-1][0], rows[-1][1]], "rows": len(rows), "pending": pending,
             "pulled_to": [st.pull_xid or 0, st.pull_id],
             "clock_ms": int(timezone.now().timestamp() * 1000) + settings.SYNC_CLOCK_OFFSET_SECONDS * 1000}

@@ -103,10 +103,12 @@ class Command(BaseCommand):
                             kind="call", channel="phone", direction="out", department="sales",
                             summary=f"bench change {i}", occurred_at=now) for i in range(start, min(n, start + 5000))])
         made = time.monotonic() - t
+        # The sync in a process of its own, so that its peak memory is its own.
         t = time.monotonic()
-        result = client.run()
+        done = subprocess.run([sys.executable, "manage.py", "sync_now"], capture_output=True, text=True, check=True)
         push = time.monotonic() - t
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         empties = []
         for _ in range(5):
             t = time.monotonic()
