@@ -19,6 +19,7 @@ class BranchesConfig(AppConfig):
         from accounts.notifications import notification_kind_register
 
         notification_kind_register("branches.sync_silent", _("A branch has not synchronised"))
+        notification_kind_register("branches.sync_refused", _("A branch's sync request was refused"))
         from crm.registry import DemoStep, demo_steps
 
         from . import demo

@@ -212,6 +212,14 @@ class Refusal(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["-at"], name="branches_refusal_at_idx")]
+        verbose_name = _("refused sync request")
+        verbose_name_plural = _("refused sync requests")
+
+    def __str__(self):
+        return f"{self.branch.code if self.branch else '?'}: {self.reason}"
+
+    def get_absolute_url(self):
+        return reverse("branches:sync_status")
 
 
 class Conflict(models.Model):

@@ -17,6 +17,7 @@ arbiter of a field both sides edited (docs/SYNC_DESIGN.md, README "Branch instan
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections import defaultdict
@@ -418,8 +419,17 @@ def credential_revoke(branch) -> int:
 
 
 def refuse(reason: str, *, credential=None, branch=None, address="") -> Refused:
-    Refusal.objects.create(reason=reason[:200], credential=credential, branch=branch or getattr(credential, "branch", None),
-                           address=address[:64])
+    """Log a refused request, and tell head office (once an hour for the same branch and reason)."""
+    branch = branch or getattr(credential, "branch", None)
+    recent = Refusal.objects.filter(branch=branch, reason=reason[:200],
+                                    at__gte=timezone.now() - dt.timedelta(hours=1)).exists()
+    refusal = Refusal.objects.create(reason=reason[:200], credential=credential, branch=branch, address=address[:64])
+    if not recent:
+        from accounts.models import Department, User
+        from accounts.services import notification_send
+
+        notification_send(to=User.objects.filter(is_active=True, department=Department.HEAD_OFFICE),
+                          verb="branches.sync_refused", target=refusal)
     return Refused(reason)
 
 

@@ -136,3 +136,15 @@ def test_a_branch_instance_not_enrolled_says_so_instead_of_offering_sync_now(cli
 def test_an_unknown_conflict_is_a_404(client, head_office_user):
     client.force_login(head_office_user)
     assert client.post(reverse("branches:conflict_resolve", args=[uuid.uuid4()]), {"action": "keep"}).status_code == 404
+
+
+def test_a_refused_request_is_logged_shown_and_told_to_head_office_once_an_hour(client, head_office_user,
+                                                                                 branch_a):
+    for _ in range(3):
+        response = client.post(reverse("sync:push"), data=b"{}", content_type="application/json",
+                               HTTP_AUTHORIZATION="Bearer not-a-credential")
+        assert response.status_code == 401
+    assert sync.Refusal.objects.filter(reason="unknown credential").count() == 3
+    assert Notification.objects.filter(verb="branches.sync_refused", recipient=head_office_user).count() == 1
+    client.force_login(head_office_user)
+    assert "unknown credential" in client.get(reverse("branches:sync_status")).content.decode()
