@@ -6,6 +6,8 @@ import gzip
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -58,8 +60,9 @@ def _endpoint(serve):
         except sync.Refused as e:
             sync.refuse(str(e), credential=credential, address=address)
             return _json({"refused": str(e)}, status=403)
-        except (KeyError, TypeError, ValueError) as e:
-            return _json({"error": f"malformed request: {e!r}"}, status=400)
+        except (KeyError, LookupError, TypeError, ValueError, ValidationError, DataError, IntegrityError) as e:
+            # Nothing of the batch was applied (its transaction rolled back); the branch sees why.
+            return _json({"error": f"malformed request: {e!r}"[:1000]}, status=400)
 
     view.__name__ = serve.__name__
     return view
