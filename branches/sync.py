@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from collections import defaultdict
 
@@ -72,6 +73,20 @@ def _applying(origin: str) -> None:
 
 
 # --- reading the log -----------------------------------------------------------------------------
+# The readable horizon: the oldest transaction still running when this statement's snapshot was
+# taken, leaving out those known to run in another database (they never write our log; a report
+# held open in another database on the same server must not hold this one back). A transaction
+# whose database is not known (it ended meanwhile, or its session is hidden from this role) still
+# counts: that only delays, it never skips. pg_stat_activity shows 32-bit xids, hence the modulo.
+# (mod(), not the % operator: read_log passes parameters, and psycopg2 would take % for one.)
+HORIZON = """
+    SELECT coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+      FROM pg_snapshot_xip(pg_current_snapshot()) x
+     WHERE mod(x::text::bigint, 4294967296) NOT IN (
+           SELECT backend_xid::text::bigint FROM pg_stat_activity
+            WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())"""
+
+
 def read_log(cursor, limit: int, *, labels=None, branch_id=None) -> list[tuple]:
     """Up to ``limit`` log rows after ``cursor`` (xid, id) in commit order, only below the oldest
     transaction still running (rows of a transaction that commits later sort after them).
@@ -84,17 +99,19 @@ def read_log(cursor, limit: int, *, labels=None, branch_id=None) -> list[tuple]:
         where.append("c.model = ANY(%s)")
         params.append(list(labels))
     sql = ("SELECT c.xid::text, c.id, c.model, c.public_id, c.op, c.fields FROM branches_change c "
-           "WHERE c.xid < pg_snapshot_xmin(pg_current_snapshot()) AND (c.xid, c.id) > (%s::text::xid8, %s) "
+           f"WHERE c.xid < ({HORIZON}) AND (c.xid, c.id) > (%s::text::xid8, %s) "
            + "".join(f" AND {w}" for w in where) + " ORDER BY c.xid, c.id LIMIT %s")
     with connection.cursor() as cur:
         cur.execute(sql, params + [limit])
-        return [(int(x), i, m, str(p), op, f) for x, i, m, p, op, f in cur.fetchall()]
+        # jsonb comes back as text through Django's raw cursor.
+        return [(int(x), i, m, str(p), op, json.loads(f) if isinstance(f, str) else f)
+                for x, i, m, p, op, f in cur.fetchall()]
 
 
 def head_cursor() -> tuple[int, int]:
     """The last readable row of the log (where a fresh copy starts following it)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT xid::text, id FROM branches_change WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) "
+        cur.execute(f"SELECT xid::text, id FROM branches_change WHERE xid < ({HORIZON}) "
                     "ORDER BY xid DESC, id DESC LIMIT 1")
         row = cur.fetchone()
     return (int(row[0]), row[1]) if row else ZERO
@@ -112,8 +129,17 @@ def _clocks(shape: Shape, pids) -> dict[str, dict]:
 def package(log_rows) -> list[dict]:
     """Log rows -> wire changes: one per record (its last operation), with the row as it is now."""
     last: dict[tuple, str] = {}
-    for _x, _i, label, pid, op, _f in log_rows:
+    # The last-writer-wins fields each record's rows changed (None: all - an insert, or a model
+    # without per-field clocks). Head office merges only these: a field set here earlier and
+    # changed at head office since is not this batch's edit, and no conflict (engine tests,
+    # tests/branches/test_sync_engine.py "...set_before...").
+    changed: dict[tuple, set | None] = {}
+    for _x, _i, label, pid, op, fields in log_rows:
         last[(label, pid)] = op
+        if op == "I" or fields is None or changed.get((label, pid), set()) is None:
+            changed[(label, pid)] = None
+        else:
+            changed.setdefault((label, pid), set()).update(fields)
     by_model: dict[str, list] = defaultdict(list)
     for (label, pid), op in last.items():
         by_model[label].append((pid, op))
@@ -127,7 +153,10 @@ def package(log_rows) -> list[dict]:
             if op == "D":
                 changes.append({"m": label, "id": pid, "op": "D"})
             elif pid in rows:  # gone since: its delete is further on in the log
-                changes.append({"m": label, "id": pid, "op": "U", "row": rows[pid], "clock": clocks.get(pid, {})})
+                change = {"m": label, "id": pid, "op": "U", "row": rows[pid], "clock": clocks.get(pid, {})}
+                if changed.get((label, pid)) is not None:
+                    change["changed"] = sorted(changed[(label, pid)])
+                changes.append(change)
     return changes
 
 
@@ -154,6 +183,7 @@ class _Apply:
     def upsert(self, shape: Shape, changes: list[dict]) -> None:
         rows = {c["id"]: c["row"] for c in changes}
         clocks_in = {c["id"]: c.get("clock") or {} for c in changes}
+        changed_in = {c["id"]: c.get("changed") for c in changes}  # see package()
         try:
             loaded = load(shape, rows, self.keymap)
         except Unresolved:
@@ -199,13 +229,13 @@ class _Apply:
                            for f, c in clocks_in[pid].items()]
                 continue
             final[pid] = self._merge(shape, pid, cur, incoming, clocks_in[pid], local_clocks.get(pid, {}),
-                                     pending.get(pid, set()), stamps)
+                                     pending.get(pid, set()), stamps, changed=changed_in[pid])
         if not final:
             return
         self._write(shape, final)
         self._stamp(shape, stamps)
 
-    def _merge(self, shape, pid, cur, incoming, clock_in, clock_here, pending, stamps) -> dict:
+    def _merge(self, shape, pid, cur, incoming, clock_in, clock_here, pending, stamps, changed=None) -> dict:
         out = {k: v for k, v in cur.items() if k != "pk"}
         took = False
         for name in shape.clocked:
@@ -221,8 +251,8 @@ class _Apply:
                 if theirs:
                     stamps.append((pid, name, theirs[0], theirs[1]))
                 continue
-            if not theirs or theirs[1] != self.node:
-                continue  # not edited at that branch (a value it had from us)
+            if not theirs or theirs[1] != self.node or (changed is not None and name not in changed):
+                continue  # not edited at that branch (a value it had from us), or not in this batch
             mine = clock_here.get(name)  # (hlc, node, xid)
             if mine and mine[0] == theirs[0] and mine[1] == theirs[1]:
                 continue  # already taken
@@ -518,6 +548,8 @@ def push_receive(credential: SyncCredential, body: dict) -> dict:
         ahead_s = max(0, int((int(body.get("clock_ms") or 0) - now_ms) / 1000))
         cap = hlc_of_ms(now_ms + settings.SYNC_MAX_CLOCK_AHEAD_SECONDS * 1000)
         pulled = body.get("pulled_to")
+        if pulled:
+            _cursor_valid(pulled)
         applier = _Apply(side="hq", branch=branch, pulled_xid=int(pulled[0]) if pulled and int(pulled[0]) else None,
                          cap=cap)
         applier.run(changes)
@@ -530,6 +562,23 @@ def push_receive(credential: SyncCredential, body: dict) -> dict:
             last_push_at=now, pending_at_branch=max(0, int(body.get("pending") or 0) - len(changes)),
             clock_ahead_seconds=ahead_s)
     return answer
+
+
+def _cursor_valid(value) -> tuple[int, int]:
+    """A cursor a branch sent: (xid, id), neither negative, the xid one this server has issued.
+    (PostgreSQL reads '-1' or a 30-digit number as xid8 2^64-1: such a cursor would record the
+    branch as having pulled everything, and a pulled_to past every xid would hide conflicts.)
+    Added by the engine tests (tests/branches/test_sync_endpoints.py, malformed pulls)."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"cursor {value!r} is not [xid, id]")
+    xid, row_id = int(value[0]), int(value[1])
+    if xid < 0 or row_id < 0:
+        raise ValueError(f"cursor {value!r} is negative")
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+        if xid > int(cur.fetchone()[0]):
+            raise ValueError(f"cursor {value!r} is past this server's transactions")
+    return xid, row_id
 
 
 def pull_serve(credential: SyncCredential, body: dict) -> dict:
@@ -545,7 +594,7 @@ def pull_serve(credential: SyncCredential, body: dict) -> dict:
         last = ReceivedBatch.objects.filter(branch=branch).order_by("-batch_seq").values_list("batch_seq",
                                                                                               flat=True).first()
         return {"cursor": list(cursor), "batch_seq": (last or 0) + 1}
-    cursor = tuple(int(v) for v in (body.get("cursor") or ZERO))
+    cursor = _cursor_valid(body.get("cursor") or ZERO)
     limit = min(int(body.get("limit") or settings.SYNC_BATCH_SIZE), 5000)
     hq_labels = [s.label for s in shapes() if s.spec.owner == registry.HQ]
     rows = read_log(cursor, limit, labels=hq_labels, branch_id=branch.pk)
@@ -649,7 +698,6 @@ def _rows_checksum_query(shape: Shape, branch=None):
 
 def checksums(branch=None) -> dict[str, str]:
     """Per synced model: a digest of its rows on the wire (updated_at left out), in public_id order."""
-    import json
     out = {}
     for shape in shapes():
         digest = hashlib.md5()
