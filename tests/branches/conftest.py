@@ -1,4 +1,4 @@
-"""Branches in Indonesia's three zones, for the business-time tests."""
+"""Branches in Indonesia's three zones, for the business-time tests; two branches for the sync tests."""
 
 import pytest
 
@@ -19,3 +19,14 @@ def wita(db):
 @pytest.fixture
 def wit(db):
     return BranchFactory(code="jpr", name="Cabang Jayapura", city="Jayapura", time_zone=Branch.TimeZone.WIT)
+
+
+# The sync tests: the branch instance under test (jks) and another branch (sby).
+@pytest.fixture
+def jks(db):
+    return BranchFactory(code="jks", name="Cabang Jakarta Selatan", city="Jakarta")
+
+
+@pytest.fixture
+def sby(db):
+    return BranchFactory(code="sby", name="Cabang Surabaya", city="Surabaya")

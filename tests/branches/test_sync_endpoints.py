@@ -40,16 +40,6 @@ def _json(response) -> dict:
 
 
 @pytest.fixture
-def jks(db):
-    return BranchFactory(code="jks", name="Cabang Jakarta Selatan", city="Jakarta")
-
-
-@pytest.fixture
-def sby(db):
-    return BranchFactory(code="sby", name="Cabang Surabaya", city="Surabaya")
-
-
-@pytest.fixture
 def token(jks):
     return sync.credential_issue(jks)
 

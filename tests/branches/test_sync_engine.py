@@ -83,16 +83,6 @@ def _push(credential, body) -> dict:
 
 
 @pytest.fixture
-def jks(db):
-    return BranchFactory(code="jks", name="Cabang Jakarta Selatan", city="Jakarta")
-
-
-@pytest.fixture
-def sby(db):
-    return BranchFactory(code="sby", name="Cabang Surabaya", city="Surabaya")
-
-
-@pytest.fixture
 def credential(jks):
     sync.credential_issue(jks)
     return SyncCredential.objects.get(branch=jks)

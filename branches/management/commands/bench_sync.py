@@ -10,7 +10,6 @@ Prints one line per measurement; docs/PERFORMANCE.md has the figures.
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -20,11 +19,7 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from marketing.management.commands.bench_sms import _free_port
 
 
 class Command(BaseCommand):
