@@ -3,6 +3,7 @@ credential in ``Authorization: Bearer ...`` instead of a login). Bodies are JSON
 both ways. Every refusal is logged (``Refusal``) and answered 401/403 with the reason."""
 
 import gzip
+import io
 import json
 
 from django.conf import settings
@@ -40,9 +41,13 @@ def _endpoint(serve):
         except sync.Refused as e:
             return _json({"refused": str(e)}, status=401 if "unknown" in str(e) else 403)
         try:
-            raw = request.body
+            # Not request.body: Django caps that at DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), and a batch
+            # of long rows refused for its size would be sent again, and refused, for ever.
+            if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+                raise ValueError("body too large")
+            raw = request.read()
             if request.headers.get("Content-Encoding") == "gzip":
-                with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as f:
+                with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
                     raw = f.read(MAX_BODY + 1)
                 if len(raw) > MAX_BODY:
                     raise ValueError("body too large")

@@ -5,6 +5,7 @@ bad input a 400 and never a 500."""
 import gzip
 import json
 import time
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -259,3 +260,16 @@ def test_a_snapshot_pages_through_the_branchs_rows_only_and_all_reference_rows(c
     assert got == sorted(mine)  # in public_id order, each once
     response = _post(client, "/sync/snapshot/", {"m": "sales.product"}, token)
     assert [c["id"] for c in _json(response)["changes"]] == [str(product.public_id)]
+
+
+def test_a_batch_larger_than_djangos_upload_limit_is_applied_not_refused(client, jks, token, settings):
+    # Long rows compress badly: a batch over DATA_UPLOAD_MAX_MEMORY_SIZE must still go through,
+    # or the branch would send it again, and be refused, on every sync.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"branch": "jks", "instance": str(uuid.uuid4()), "batch_seq": 1, "cursor_to": [0, 0],
+            "changes": [], "padding": "x" * 5000}
+    response = client.post(reverse("sync:push"), data=gzip.compress(json.dumps(body).encode()),
+                           content_type="application/json", HTTP_CONTENT_ENCODING="gzip",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert json.loads(gzip.decompress(response.content))["acked"] == 1
