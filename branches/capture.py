@@ -216,6 +216,10 @@ def check_installed(app_configs=None, databases=None, **kwargs):
     if not databases or "default" not in databases:
         return []
     try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT to_regclass('branches_change') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return []  # not migrated yet: migrate installs them
         have = installed()
     except Exception:  # noqa: BLE001 - no database yet: migrate will install them
         return []
