@@ -341,3 +341,13 @@ def test_a_new_public_id_is_never_logged_twice_for_one_insert_statement(branch_a
                                            public_id=uuid.uuid4()) for i in range(20)])
     assert Change.objects.filter(op="I").count() == 20
     assert Change.objects.values("public_id").distinct().count() == 20
+
+
+def test_the_system_check_names_a_synced_table_that_lost_its_triggers(db):
+    from branches.capture import check_installed
+
+    assert check_installed(databases=["default"]) == []
+    with connection.cursor() as cur:
+        cur.execute("DROP TRIGGER relasi_sync_u ON crm_customer")
+    warnings = check_installed(databases=["default"])
+    assert [w.id for w in warnings] == ["branches.W001"] and "crm_customer" in warnings[0].msg
