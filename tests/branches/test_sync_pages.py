@@ -112,9 +112,20 @@ def test_sync_now_exists_only_on_a_branch_instance(client, manager_a):
     assert client.post(reverse("branches:sync_now")).status_code == 404
 
 
-def test_sync_now_at_a_branch_shows_why_it_stopped(client, manager_a, settings):
+@pytest.fixture
+def tasks_run_in_the_request():
+    """As with CELERY_TASK_ALWAYS_EAGER on a branch instance (Celery's conf, not Django's settings:
+    the app has read those already)."""
+    from crm.celery import app as celery_app
+
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+def test_sync_now_at_a_branch_shows_why_it_stopped(client, manager_a, settings, tasks_run_in_the_request):
     settings.RELASI_ROLE, settings.BRANCH_CODE, settings.HQ_URL, settings.SYNC_TOKEN = "branch", "a", "", ""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     SyncState.objects.update_or_create(pk=1, defaults={"enrolled_at": timezone.now()})
     client.force_login(manager_a)
     page = client.get(reverse("branches:sync_status"))
