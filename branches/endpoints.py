@@ -13,7 +13,7 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.public import client_ip
+from crm.public import client_ip, rate_limit
 
 from . import sync
 
@@ -31,6 +31,9 @@ def _json(data, status=200) -> JsonResponse:
 def _endpoint(serve):
     @csrf_exempt
     @require_POST
+    # Per address: a branch's sync of 100,000 changes makes about 150 requests a minute; a flood
+    # of made-up credentials would otherwise fill the refusal log.
+    @rate_limit("sync", "600/m")
     def view(request):
         if settings.RELASI_ROLE != "hq":
             raise Http404

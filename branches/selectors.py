@@ -431,18 +431,23 @@ def sync_overview() -> list[dict]:
                                               distinct=True)))
     open_conflicts = dict(Conflict.objects.filter(resolved_at__isnull=True).values("branch")
                           .annotate(n=Count("id")).values_list("branch", "n"))
+    links = list(links)
+    # Head office's changes each branch has not pulled yet (counted up to 10,000), one query for all.
+    waiting = {}
+    if links:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT l.branch_id, (SELECT count(*) FROM (SELECT 1 FROM branches_change c "
+                "  WHERE (c.xid, c.id) > (coalesce(l.pull_xid, '0'::xid8), l.pull_id) "
+                "    AND (c.model = ANY(%s) OR c.branch_id = l.branch_id) LIMIT 10001) x) "
+                "FROM branches_branchlink l WHERE l.id = ANY(%s)", [hq_labels, [link.pk for link in links]])
+            waiting = dict(cur.fetchall())
     now = timezone.now()
     out = []
-    with connection.cursor() as cur:
-        for link in links:
-            # Head office's changes the branch has not pulled yet (counted up to 10,000).
-            cur.execute("SELECT count(*) FROM (SELECT 1 FROM branches_change WHERE (xid, id) > (%s::text::xid8, %s) "
-                        "AND (model = ANY(%s) OR branch_id = %s) LIMIT 10001) x",
-                        [str(link.pull_xid or 0), link.pull_id, hq_labels, link.branch_id])
-            waiting = cur.fetchone()[0]
-            out.append({"link": link, "branch": link.branch, "waiting": waiting,
-                        "lag": (now - link.last_success_at) if link.last_success_at else None,
-                        "open_conflicts": open_conflicts.get(link.branch_id, 0), "live_credentials": link.live_credentials})
+    for link in links:
+        out.append({"link": link, "branch": link.branch, "waiting": waiting.get(link.branch_id, 0),
+                    "lag": (now - link.last_success_at) if link.last_success_at else None,
+                    "open_conflicts": open_conflicts.get(link.branch_id, 0), "live_credentials": link.live_credentials})
     return out
 
 

@@ -149,7 +149,7 @@ def conflict_resolve(*, conflict, by, take_other: bool) -> None:
     """
     from django.apps import apps
     from django.core.exceptions import ValidationError
-    from django.db import transaction
+    from django.db import DataError, IntegrityError, transaction
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
@@ -181,8 +181,35 @@ def conflict_resolve(*, conflict, by, take_other: bool) -> None:
                 else:
                     value = from_json(field, other)
                 setattr(obj, field.attname, value)
-                obj.save(update_fields=[field.attname])
+                try:
+                    with transaction.atomic():
+                        obj.save(update_fields=[field.attname])
+                except (IntegrityError, DataError) as e:
+                    # e.g. the other phone number now belongs to another customer: say so, change nothing
+                    raise ValidationError(_("The other value cannot be stored: %(reason)s")
+                                          % {"reason": str(e).splitlines()[0]})
         conflict.resolved_at = timezone.now()
         conflict.resolved_by = by
         conflict.resolution = Conflict.Resolution.TOOK_OTHER if take_other else Conflict.Resolution.KEPT
         conflict.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+
+
+def sync_now_request() -> None:
+    """"Sync now" at a branch instance: the sync runs in the worker; the page follows its progress.
+    If the task cannot be queued (the broker is down), the page says so instead of waiting."""
+    import logging
+
+    from django.utils.translation import gettext as _
+
+    from .models import SyncState
+    from .tasks import sync_now_task
+
+    SyncState.objects.get_or_create(pk=1)
+    SyncState.objects.filter(pk=1).update(progress={"running": True, "phase": "queued"})
+    try:
+        sync_now_task.delay()
+    except Exception:  # noqa: BLE001 - kombu's errors vary by transport; the page must not 500
+        logging.getLogger(__name__).warning("Sync now could not be queued", exc_info=True)
+        message = _("The sync could not be started (the task queue is unreachable). Try again in a moment.")
+        SyncState.objects.filter(pk=1).update(progress={"running": False, "phase": "failed", "error": message},
+                                              last_error=message)

@@ -151,15 +151,9 @@ def sync_status(request):
 def sync_now(request):
     from django.conf import settings
 
-    from .tasks import sync_now_task
-
     if settings.RELASI_ROLE != "branch":
         raise Http404
-    from .models import SyncState
-
-    SyncState.objects.get_or_create(pk=1)
-    SyncState.objects.filter(pk=1).update(progress={"running": True, "phase": "queued"})
-    sync_now_task.delay()
+    services.sync_now_request()
     return render(request, "branches/partials/sync_progress.html", selectors.sync_local_status())
 
 

@@ -159,3 +159,50 @@ def test_a_refused_request_is_logged_shown_and_told_to_head_office_once_an_hour(
     assert Notification.objects.filter(verb="branches.sync_refused", recipient=head_office_user).count() == 1
     client.force_login(head_office_user)
     assert "unknown credential" in client.get(reverse("branches:sync_status")).content.decode()
+
+
+def test_taking_an_other_value_that_cannot_be_stored_is_a_message_and_changes_nothing(client, head_office_user,
+                                                                                        branch_a, customer_a):
+    conflict = ConflictFactory(branch=branch_a, record_id=customer_a.public_id, field="city", hq_value="Bogor",
+                               branch_value="x" * 500, winner=Conflict.Winner.HQ)
+    before = Customer.objects.filter(pk=customer_a.pk).values().get()
+    client.force_login(head_office_user)
+    page = client.post(reverse("branches:conflict_resolve", args=[conflict.public_id]), {"action": "take_other"},
+                       follow=True)
+    assert page.status_code == 200 and "cannot be stored" in page.content.decode()
+    assert Customer.objects.filter(pk=customer_a.pk).values().get() == before
+    assert Conflict.objects.get(pk=conflict.pk).resolved_at is None
+
+
+def test_sync_now_says_so_when_the_task_queue_is_unreachable(client, manager_a, settings, monkeypatch):
+    from branches import tasks
+
+    def broker_down():
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
+
+    settings.RELASI_ROLE, settings.BRANCH_CODE = "branch", "a"
+    SyncState.objects.update_or_create(pk=1, defaults={"enrolled_at": timezone.now()})
+    monkeypatch.setattr(tasks.sync_now_task, "delay", broker_down)
+    client.force_login(manager_a)
+    html = client.post(reverse("branches:sync_now"), HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="sync-error"' in html and "could not be started" in html
+    assert 'hx-trigger="every 1s"' not in html  # no endless "Starting…"
+
+
+def test_head_offices_sync_page_costs_the_same_queries_for_one_branch_or_many(client, head_office_user,
+                                                                               django_assert_num_queries):
+    from tests.factories import BranchFactory
+
+    client.force_login(head_office_user)
+    sync.credential_issue(BranchFactory(code="q1"))
+    client.get(reverse("branches:sync_status"))  # warm the session and the user
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("branches:sync_status"))
+    for code in ("q2", "q3", "q4"):
+        sync.credential_issue(BranchFactory(code=code))
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get(reverse("branches:sync_status"))
+    assert len(page.context["rows"]) == 4
