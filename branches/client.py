@@ -122,9 +122,10 @@ def run(*, batch_size: int | None = None) -> dict:
                     _progress(**result)
                     if not page.get("more"):
                         break
-        except SyncFailed as e:
-            SyncState.objects.filter(pk=1).update(last_error=str(e)[:1000])
-            _progress(running=False, phase="failed", error=str(e)[:1000])
+        except Exception as e:  # noqa: BLE001 - whatever stopped it, the page must not show it running
+            message = str(e) if isinstance(e, SyncFailed) else f"{type(e).__name__}: {e}"
+            SyncState.objects.filter(pk=1).update(last_error=message[:1000])
+            _progress(running=False, phase="failed", error=message[:1000])
             raise
         now = timezone.now()
         SyncState.objects.filter(pk=1).update(last_success_at=now, last_error="")

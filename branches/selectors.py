@@ -460,12 +460,33 @@ def sync_local_status() -> dict:
     from .models import SyncState
     from .wire import shapes
 
+    import datetime as dt
+
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from .client import LOCK_KEY
+
     SyncState.objects.get_or_create(pk=1)
     labels = [s.label for s in shapes() if s.spec.owner == registry.BRANCH]
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM branches_change WHERE model = ANY(%s)", [labels])
         pending = cur.fetchone()[0]
-    return {"state": SyncState.objects.get(pk=1), "pending": pending}
+        # A sync holds its advisory lock while it runs (branches.client).
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                    "AND classid = 0 AND objid = %s)", [LOCK_KEY])
+        locked = cur.fetchone()[0]
+    state = SyncState.objects.get(pk=1)
+    progress = state.progress or {}
+    running, stale = bool(progress.get("running")), False
+    if running and not locked:
+        # Queued or started but no sync holds the lock: after two minutes, the worker that had it
+        # stopped (killed, or the task was lost). The button comes back instead of waiting for ever.
+        since = parse_datetime(progress.get("started") or progress.get("queued") or "")
+        if since is None or timezone.now() - since > dt.timedelta(minutes=2):
+            running, stale = False, True
+    return {"state": state, "pending": pending, "running": running, "stale": stale}
 
 
 def conflicts_described(conflicts) -> list:

@@ -205,7 +205,10 @@ def sync_now_request() -> None:
     from .tasks import sync_now_task
 
     SyncState.objects.get_or_create(pk=1)
-    SyncState.objects.filter(pk=1).update(progress={"running": True, "phase": "queued"})
+    from django.utils import timezone
+
+    SyncState.objects.filter(pk=1).update(progress={"running": True, "phase": "queued",
+                                                    "queued": timezone.now().isoformat()})
     try:
         sync_now_task.delay()
     except Exception:  # noqa: BLE001 - kombu's errors vary by transport; the page must not 500

@@ -206,3 +206,19 @@ def test_head_offices_sync_page_costs_the_same_queries_for_one_branch_or_many(cl
     with django_assert_num_queries(len(one.captured_queries)):
         page = client.get(reverse("branches:sync_status"))
     assert len(page.context["rows"]) == 4
+
+
+def test_a_sync_whose_worker_stopped_gives_the_button_back(client, manager_a, settings):
+    settings.RELASI_ROLE, settings.BRANCH_CODE = "branch", "a"
+    started = (timezone.now() - dt.timedelta(minutes=10)).isoformat()
+    SyncState.objects.update_or_create(pk=1, defaults={"enrolled_at": timezone.now(), "progress": {
+        "running": True, "phase": "push", "started": started, "pushed": 2000}})
+    client.force_login(manager_a)
+    html = client.get(reverse("branches:sync_progress")).content.decode()
+    assert 'id="sync-stale"' in html and 'hx-trigger="every 1s"' not in html
+    assert 'id="sync-now">' in html  # not disabled
+    # One that has just been queued is still shown as running.
+    SyncState.objects.filter(pk=1).update(progress={"running": True, "phase": "queued",
+                                                    "queued": timezone.now().isoformat()})
+    html = client.get(reverse("branches:sync_progress")).content.decode()
+    assert 'id="sync-running"' in html and 'hx-trigger="every 1s"' in html and "disabled" in html
