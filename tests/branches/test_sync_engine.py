@@ -616,3 +616,56 @@ def test_the_reader_gives_each_updates_changed_fields_as_a_list():
     assert [r[5] for r in rows] == [["city"]]
     change = next(c for c in sync.package(rows) if c["id"] == str(customer.public_id))
     assert change["changed"] == ["city"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_pushed_twice_at_once_is_applied_once():
+    # The branch gave up waiting and sent the batch again while head office was still applying
+    # the first copy (two web workers): the second waits for the first and gets its answer.
+    from django.db import connections
+
+    jks = BranchFactory(code="jks", name="Cabang Jakarta Selatan", city="Jakarta")
+    sync.credential_issue(jks)
+    credential = SyncCredential.objects.get(branch=jks)
+    with at_branch("jks") as out:
+        made = [CustomerFactory(name=f"Serentak {i}", branch=jks) for i in range(30)]
+    body = _body(out)
+    answers, errors, start = [], [], threading.Barrier(2)
+
+    def push():
+        try:
+            start.wait()
+            answers.append(sync.push_receive(credential, body))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=push) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(answers) == 2 and answers[0] == answers[1]
+    assert ReceivedBatch.objects.filter(branch=jks).count() == 1
+    assert Customer.objects.filter(public_id__in=[c.public_id for c in made]).count() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_sync_at_the_same_branch_waits_its_turn(settings):
+    # Two "Sync now" clicks, or the periodic job meeting a click: one sync at a time.
+    import psycopg2
+
+    from branches import client, tasks
+
+    settings.RELASI_ROLE, settings.BRANCH_CODE = "branch", "jks"
+    params = connection.get_connection_params()
+    holder = psycopg2.connect(**params)
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", [client.LOCK_KEY])
+        with pytest.raises(client.Busy):
+            client.run()
+        assert tasks.sync_now_task() is None  # the task gives way quietly
+    finally:
+        holder.close()
